@@ -1,0 +1,48 @@
+# Northstar: two commands on a fresh machine.
+#   make demo   set everything up and run the main job on the embedded default
+#   make test   set everything up and run the tests
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+NETWORK ?= demo
+export NORTHSTAR_DATA_ROOT ?= $(CURDIR)/data
+
+.PHONY: install demo apps test bench chromium lint clean
+
+# The venv is rebuilt when the dependency pins change; constraints.txt is the lock.
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/northstar demo --network $(NETWORK)
+
+apps: install
+	$(BIN)/northstar apps
+
+# Debian's chromium for the real-browser tests (Playwright cannot download browsers here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian chromium for browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: install chromium
+	$(BIN)/northstar catalog validate
+	$(BIN)/northstar catalog render --check
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,191 @@
+"""Data contracts (Open Data Contract Standard v3): loading, validation and the Arrow schemas derived from them.
+
+A contract is the only place a dataset's columns are written. Ingestion writes Delta tables with the Arrow schema
+derived here, the quality suites are built from the same columns, and tests check dbt sources against them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import open_data_contract_standard
+import pyarrow as pa
+import yaml
+
+from catalog import CATALOG_DIR
+
+CONTRACTS_DIR = CATALOG_DIR / "contracts"
+
+# ODCS leaves physicalType free-form; Northstar writes Arrow type names there.
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "date32": pa.date32(),
+    "timestamp[us]": pa.timestamp("us"),
+    "timestamp[us, tz=UTC]": pa.timestamp("us", tz="UTC"),
+}
+
+
+class ContractError(ValueError):
+    """A contract file is invalid; the message names the file and the offending field."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    arrow_type: pa.DataType
+    logical_type: str
+    description: str
+    required: bool
+    primary_key_position: int | None
+    unit: str | None
+    minimum: float | None
+    partitioned: bool
+
+
+@dataclass(frozen=True)
+class Contract:
+    id: str
+    version: str
+    status: str
+    table: str
+    path: str  # physicalName, relative to the data root: lake/<layer>/<source>/<table>
+    columns: tuple[Column, ...]
+    freshness_hours: float | None
+    owner: str | None
+    description: str
+    file: Path
+    raw: dict[str, Any]
+
+    @property
+    def layer(self) -> str:
+        return self.id.split(".")[0]
+
+    @property
+    def source(self) -> str:
+        return self.id.split(".")[1]
+
+    @property
+    def asset_key(self) -> list[str]:
+        """Asset keys mirror storage: bronze/mes/machine_states is the Delta path, the asset key and the dbt source."""
+        return self.id.split(".")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def primary_key(self) -> list[str]:
+        keyed = [c for c in self.columns if c.primary_key_position is not None]
+        return [c.name for c in sorted(keyed, key=lambda c: c.primary_key_position or 0)]
+
+    @property
+    def partition_by(self) -> list[str]:
+        return [c.name for c in self.columns if c.partitioned]
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in self.columns])
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.id} has no column {name!r}")
+
+
+@cache
+def odcs_json_schema() -> dict[str, Any]:
+    """The official ODCS JSON schema shipped by the `open-data-contract-standard` package."""
+    path = Path(open_data_contract_standard.__file__).parent / "schema.json"
+    return json.loads(path.read_text())
+
+
+def validate_odcs(document: dict[str, Any], file: Path) -> None:
+    validator = jsonschema.Draft202012Validator(odcs_json_schema())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "<root>"
+        raise ContractError(f"{file}: {where}: {first.message} ({len(errors)} ODCS schema error(s))")
+
+
+def _custom(props: list[dict[str, Any]] | None, name: str) -> Any:
+    for p in props or []:
+        if p.get("property") == name:
+            return p.get("value")
+    return None
+
+
+def parse_contract(file: Path) -> Contract:
+    document = yaml.safe_load(file.read_text(encoding="utf-8"))
+    validate_odcs(document, file)
+    schema = document["schema"]
+    if len(schema) != 1:
+        raise ContractError(f"{file}: schema: Northstar contracts describe exactly one table, found {len(schema)}")
+    table = schema[0]
+    columns = []
+    for i, prop in enumerate(table.get("properties", [])):
+        physical = prop.get("physicalType")
+        if physical not in _ARROW_TYPES:
+            raise ContractError(
+                f"{file}: schema/0/properties/{i} ({prop['name']}): physicalType {physical!r} is not one of "
+                f"{sorted(_ARROW_TYPES)}"
+            )
+        columns.append(
+            Column(
+                name=prop["name"],
+                arrow_type=_ARROW_TYPES[physical],
+                logical_type=prop.get("logicalType", "string"),
+                description=prop.get("description", ""),
+                required=bool(prop.get("required", False)),
+                primary_key_position=prop.get("primaryKeyPosition") if prop.get("primaryKey") else None,
+                unit=_custom(prop.get("customProperties"), "unit"),
+                minimum=(prop.get("logicalTypeOptions") or {}).get("minimum"),
+                partitioned=bool(prop.get("partitioned", False)),
+            )
+        )
+    freshness = next((s for s in document.get("slaProperties", []) if s.get("property") == "freshness"), None)
+    hours = None
+    if freshness:
+        factor = {"h": 1, "hour": 1, "hours": 1, "d": 24, "day": 24, "days": 24, "min": 1 / 60}[freshness.get("unit", "h")]
+        hours = float(freshness["value"]) * factor
+    return Contract(
+        id=document["id"],
+        version=document["version"],
+        status=document.get("status", "draft"),
+        table=table["name"],
+        path=table.get("physicalName", ""),
+        columns=tuple(columns),
+        freshness_hours=hours,
+        owner=_custom(document.get("customProperties"), "owner"),
+        description=(document.get("description") or {}).get("purpose", ""),
+        file=file,
+        raw=document,
+    )
+
+
+@cache
+def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+    """All contracts by id (e.g. ``bronze.mes.machine_states``), each validated against the ODCS schema."""
+    contracts = {}
+    for file in sorted(directory.glob("*.yaml")):
+        contract = parse_contract(file)
+        if contract.id in contracts:
+            raise ContractError(f"{file}: id {contract.id!r} is also used by {contracts[contract.id].file}")
+        contracts[contract.id] = contract
+    return contracts
+
+
+def get_contract(contract_id: str) -> Contract:
+    try:
+        return load_contracts()[contract_id]
+    except KeyError:
+        raise ContractError(f"no contract {contract_id!r} in {CONTRACTS_DIR}") from None

@@ -1,0 +1,447 @@
+"""MES and ERP file extracts from the landing area into bronze Delta tables.
+
+Each plant drops files in ``landing/<plant_id>/<source>/``; the plant profile in the catalog says how to read them
+(format, delimiter, decimal mark, encoding, timestamp format, local column names). Rows are typed against the
+contract-derived Arrow schema; a bad value sends its row to the reject table with file, line, column and error.
+When a file's reject share exceeds the threshold the whole file is refused. One plant's bad file never stops the
+others.
+
+Idempotency: a content-hash ledger records every file ingested. If a plant's files for a table are unchanged, the
+table is not touched (no new Delta version); a copied or renamed file with known content is skipped; a changed file
+with the same name is a new version (recorded in the ledger) and the plant's rows are replaced atomically with
+``overwrite`` + ``predicate`` on the plant partition.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from deltalake import DeltaTable, write_deltalake
+
+from catalog.contracts import Contract
+from catalog.plants import ExtractDialect, PlantProfile
+from ingestion.delta import ensure_contract_table, ensure_table
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_FIELD_CHARS = 64 * 1024
+
+REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("plant_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_line", pa.int64()),  # null: the whole file was refused
+        pa.field("column", pa.string()),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("raw_value", pa.string()),
+        pa.field("rejected_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("plant_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("table", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),  # loaded | refused | duplicate_content | new_version
+        pa.field("rows_loaded", pa.int64(), nullable=False),
+        pa.field("rows_rejected", pa.int64(), nullable=False),
+        pa.field("previous_sha256", pa.string()),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+_INT = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class ExtractError(ValueError):
+    """A file cannot be read at all; the message names the file (and line/column where known)."""
+
+
+@dataclass
+class Reject:
+    source_file: str
+    source_line: int | None
+    column: str | None
+    error: str
+    raw_value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source_file + (f", line {self.source_line}" if self.source_line else "")
+        where += f", column {self.column!r}" if self.column else ""
+        return f"{where}: {self.error}"
+
+
+@dataclass
+class FileOutcome:
+    source_file: str
+    sha256: str
+    status: str
+    rows_loaded: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+
+@dataclass
+class PlantOutcome:
+    plant_id: str
+    files: list[FileOutcome] = field(default_factory=list)
+    skipped_unchanged: bool = False
+    rows_loaded: int = 0
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(1 for f in self.files for r in f.rejects if r.source_line is not None)
+
+    @property
+    def refused_files(self) -> list[str]:
+        return [f.source_file for f in self.files if f.status == "refused"]
+
+
+@dataclass
+class ExtractResult:
+    contract_id: str
+    plants: dict[str, PlantOutcome] = field(default_factory=dict)
+    table_version: int | None = None
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(p.rows_loaded for p in self.plants.values())
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(p.rows_rejected for p in self.plants.values())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading one file into string columns named by the contract
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _read_csv_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[dict[str, pa.Array], list[int], list[Reject]]:
+    """Read a CSV file as strings. Returns contract-named columns, the file line of each row, and structural rejects."""
+    with path.open("r", encoding=dialect.encoding, newline="") as f:
+        header_line = f.readline()
+    if not header_line.strip():
+        raise ExtractError(f"{rel}: empty file (no header)")
+    header = next(csv.reader([header_line], delimiter=dialect.delimiter))
+    header[0] = header[0].lstrip("\ufeff")
+    _check_header(rel, header, dialect)
+    structural: list[Reject] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        line = row.number if row.number is not None else None
+        structural.append(
+            Reject(rel, line, None, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:200])
+        )
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding=dialect.encoding, column_names=header, skip_rows=1, use_threads=False  # row numbers need serial
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise ExtractError(f"{rel}: cannot be read as {dialect.encoding} CSV: {exc}") from exc
+    # Without embedded newlines, data row i sits on line i + 2; rows skipped by the handler shift the rest.
+    skipped = sorted(r.source_line for r in structural if r.source_line)
+    lines, line, k = [], 2, 0
+    for _ in range(table.num_rows):
+        while k < len(skipped) and skipped[k] == line:
+            line, k = line + 1, k + 1
+        lines.append(line)
+        line += 1
+    columns = {contract_col: table.column(local).combine_chunks() for contract_col, local in dialect.columns.items()}
+    return columns, lines, structural
+
+
+def _read_jsonl_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[dict[str, pa.Array], list[int], list[Reject]]:
+    values: dict[str, list[str | None]] = {c: [] for c in dialect.columns}
+    lines: list[int] = []
+    structural: list[Reject] = []
+    try:
+        text = path.read_text(encoding=dialect.encoding)
+    except UnicodeDecodeError as exc:
+        raise ExtractError(f"{rel}: cannot be read as {dialect.encoding}: {exc}") from exc
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        if len(raw) > MAX_FIELD_CHARS * 16:
+            structural.append(Reject(rel, number, None, f"line longer than {MAX_FIELD_CHARS * 16} characters"))
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            structural.append(Reject(rel, number, None, f"invalid JSON: {exc}", raw[:200]))
+            continue
+        if not isinstance(record, dict):
+            structural.append(Reject(rel, number, None, "JSON line is not an object", raw[:200]))
+            continue
+        missing = [local for local in dialect.columns.values() if local not in record]
+        if missing:
+            structural.append(Reject(rel, number, missing[0], f"missing field {missing[0]!r}", raw[:200]))
+            continue
+        for contract_col, local in dialect.columns.items():
+            v = record[local]
+            values[contract_col].append(None if v is None else (v if isinstance(v, str) else json.dumps(v)))
+        lines.append(number)
+    if not lines and not structural:
+        raise ExtractError(f"{rel}: empty file (no records)")
+    return {c: pa.array(v, pa.string()) for c, v in values.items()}, lines, structural
+
+
+def _check_header(rel: str, header: list[str], dialect: ExtractDialect) -> None:
+    missing = [local for local in dialect.columns.values() if local not in header]
+    if missing:
+        raise ExtractError(
+            f"{rel}: line 1: missing column(s) {missing} (schema drift?); header is {header}; "
+            f"plant profile {dialect.plant_id} expects {list(dialect.columns.values())}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Typing string columns against the contract
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _convert(
+    name: str, values: pa.Array, target: pa.DataType, dialect: ExtractDialect
+) -> tuple[pa.Array, pa.Array, str]:
+    """Convert a string column to ``target``. Returns (converted, bad mask, error text for bad values)."""
+    text = pc.utf8_trim_whitespace(values)
+    empty = pc.or_kleene(pc.is_null(text), pc.equal(text, ""))
+    too_long = pc.greater(pc.utf8_length(pc.fill_null(text, "")), MAX_FIELD_CHARS)
+    if pa.types.is_string(target):
+        return pc.if_else(empty, None, text), too_long, f"longer than {MAX_FIELD_CHARS} characters"
+    if pa.types.is_integer(target):
+        ok = pc.match_substring_regex(pc.fill_null(text, ""), _INT.pattern)
+        bad = pc.and_(pc.invert(ok), pc.invert(empty))
+        clean = pc.if_else(ok, text, None)
+        return pc.cast(clean, target), bad, "not an integer"
+    if pa.types.is_floating(target):
+        normal = pc.replace_substring(text, ",", ".") if dialect.decimal == "," else text
+        ok = pc.match_substring_regex(pc.fill_null(normal, ""), _FLOAT.pattern)
+        bad = pc.and_(pc.invert(ok), pc.invert(empty))
+        return pc.cast(pc.if_else(ok, normal, None), target), bad, f"not a number (decimal mark {dialect.decimal!r})"
+    if pa.types.is_timestamp(target) or pa.types.is_date(target):
+        fmt = dialect.date_format if pa.types.is_date(target) else dialect.timestamp_format
+        parsed = pc.strptime(pc.if_else(empty, None, text), format=fmt, unit="us", error_is_null=True)
+        # Arrow's strptime rolls impossible dates over (31.06. -> 01.07.): require an exact round trip.
+        round_trip = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)
+        parsed = pc.if_else(pc.equal(round_trip, text), parsed, None)
+        bad = pc.and_(pc.is_null(parsed), pc.invert(empty))
+        if pa.types.is_date(target):
+            parsed = pc.cast(parsed, pa.date32())
+        elif target.tz is not None:
+            parsed = pc.assume_timezone(parsed, target.tz)
+        return parsed, bad, f"not a timestamp in format {fmt!r}"
+    raise TypeError(f"{name}: no conversion to {target}")
+
+
+def type_rows(
+    columns: dict[str, pa.Array], lines: list[int], rel: str, dialect: ExtractDialect, contract: Contract
+) -> tuple[dict[str, pa.Array], pa.Array, list[Reject]]:
+    """Type every contract column; return typed columns, the mask of good rows, and one reject per bad value."""
+    n = len(lines)
+    good = pa.array([True] * n, pa.bool_())
+    rejects: list[Reject] = []
+    typed: dict[str, pa.Array] = {}
+    for name, values in columns.items():
+        col = contract.column(name)
+        converted, bad, message = _convert(name, values, col.arrow_type, dialect)
+        if col.required:
+            missing = pc.is_null(converted)
+            bad = pc.or_(bad, pc.and_(missing, pc.invert(bad)))
+        if col.minimum is not None and not pa.types.is_string(col.arrow_type):
+            below = pc.fill_null(pc.less(converted, col.minimum), False)
+            bad = pc.or_(bad, below)
+        bad_idx = pc.indices_nonzero(pc.fill_null(bad, True)).to_pylist()
+        if bad_idx:
+            raw = values.to_pylist()
+            conv = converted.to_pylist()
+            for i in bad_idx:
+                if raw[i] in (None, "") and col.required:
+                    err = "required value is empty"
+                elif conv[i] is not None and col.minimum is not None and conv[i] < col.minimum:
+                    err = f"below minimum {col.minimum}"
+                else:
+                    err = message
+                rejects.append(Reject(rel, lines[i], dialect.columns[name], err, None if raw[i] is None else str(raw[i])[:200]))
+        typed[name] = converted
+        good = pc.and_(good, pc.invert(pc.fill_null(bad, True)))
+    return typed, good, rejects
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ingesting a table for all plants
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def read_extract_file(
+    path: Path, rel: str, dialect: ExtractDialect, contract: Contract, ingested_at: datetime
+) -> tuple[pa.Table, list[Reject], int]:
+    """Read and type one file. Returns (good rows in contract schema, rejects, number of data rows seen)."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ExtractError(f"{rel}: {size} bytes exceeds the limit of {MAX_FILE_BYTES} bytes")
+    reader = _read_csv_strings if dialect.format == "csv" else _read_jsonl_strings
+    if dialect.format not in ("csv", "jsonl"):
+        raise ExtractError(f"{rel}: format {dialect.format!r} is not supported (csv, jsonl)")
+    columns, lines, structural = reader(path, rel, dialect)
+    typed, good, rejects = type_rows(columns, lines, rel, dialect, contract)
+    n_rows = len(lines) + len(structural)
+    keep = pc.indices_nonzero(good)
+    data = {name: pc.take(arr, keep) for name, arr in typed.items()}
+    data["plant_id"] = pa.array([dialect.plant_id] * len(keep), pa.string())
+    data["source_file"] = pa.array([rel] * len(keep), pa.string())
+    data["source_line"] = pc.take(pa.array(lines, pa.int64()), keep)
+    data["ingested_at"] = pa.array([ingested_at] * len(keep), pa.timestamp("us", tz="UTC"))
+    schema = contract.arrow_schema()
+    table = pa.Table.from_arrays([data[f.name] for f in schema], schema=schema)
+    return table, structural + sorted(rejects, key=lambda r: (r.source_line or 0)), n_rows
+
+
+def _ledger_state(
+    ledger_uri: str, plant: str, source: str, table: str
+) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """Latest hash recorded per file name, and every (file, hash) whose rows were loaded, for one plant and table."""
+    ledger = DeltaTable(ledger_uri)
+    rows = ledger.to_pyarrow_table(
+        filters=[("plant_id", "=", plant), ("source", "=", source), ("table", "=", table)]
+    ).sort_by("recorded_at").to_pylist()
+    latest = {r["source_file"]: r["sha256"] for r in rows}
+    loaded = {(r["source_file"], r["sha256"]) for r in rows if r["status"] in ("loaded", "new_version")}
+    return latest, loaded
+
+
+def ingest_table(
+    contract: Contract,
+    plants: dict[str, PlantProfile],
+    landing_root: Path,
+    lake_root: Path,
+    *,
+    max_reject_share: float = 0.05,
+) -> ExtractResult:
+    """Ingest one bronze table (e.g. ``bronze.mes.machine_states``) from every plant's landing folder."""
+    source, table_name = contract.source, contract.table
+    uri = str(lake_root / "bronze" / source / table_name)
+    rejects_uri = str(lake_root / "quarantine" / source / table_name)
+    ledger_uri = str(lake_root / "_meta" / "file_ledger")
+    ensure_contract_table(uri, contract)
+    ensure_table(ledger_uri, LEDGER_SCHEMA)
+    result = ExtractResult(contract.id)
+    now = datetime.now(timezone.utc)
+    for plant_id, profile in sorted(plants.items()):
+        dialect = profile.dialects.get((source, table_name))
+        if dialect is None:
+            continue
+        outcome = PlantOutcome(plant_id)
+        result.plants[plant_id] = outcome
+        folder = landing_root / plant_id / source
+        files = sorted(p for p in folder.glob(dialect.file_glob) if p.is_file() and not p.is_symlink())
+        hashes = {p: sha256_file(p) for p in files}
+        latest, ever = _ledger_state(ledger_uri, plant_id, source, table_name)
+        ever_hashes = {h for _, h in ever}
+        current = {str(p.relative_to(landing_root)): h for p, h in hashes.items()}
+        if current and all(latest.get(rel) == h for rel, h in current.items()) and set(latest) <= set(current):
+            outcome.skipped_unchanged = True
+            continue
+        parts: list[pa.Table] = []
+        ledger_rows: list[dict[str, Any]] = []
+        seen_hashes: set[str] = set()
+        for path in files:
+            rel = str(path.relative_to(landing_root))
+            digest = hashes[path]
+            loaded_here = latest.get(rel) == digest and (rel, digest) in ever
+            if digest in seen_hashes or (digest in ever_hashes and not loaded_here):
+                # A copy or a renamed file whose content is already loaded: counting it again would duplicate rows.
+                outcome.files.append(FileOutcome(rel, digest, "duplicate_content"))
+                if latest.get(rel) != digest:
+                    ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "duplicate_content", 0, 0, None, now))
+                continue
+            seen_hashes.add(digest)
+            try:
+                rows, rejects, n_rows = read_extract_file(path, rel, dialect, contract, now)
+            except ExtractError as exc:
+                fo = FileOutcome(rel, digest, "refused", rejects=[Reject(rel, None, None, str(exc))])
+                outcome.files.append(fo)
+                ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "refused", 0, 0, latest.get(rel), now))
+                continue
+            bad_rows = len({r.source_line for r in rejects})
+            status = "new_version" if rel in latest and latest[rel] != digest else "loaded"
+            if n_rows and bad_rows / n_rows > max_reject_share:
+                rejects.append(
+                    Reject(rel, None, None,
+                           f"file refused: {bad_rows} of {n_rows} rows rejected ({bad_rows / n_rows:.1%} > "
+                           f"threshold {max_reject_share:.1%})")
+                )
+                outcome.files.append(FileOutcome(rel, digest, "refused", 0, rejects))
+                ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "refused", 0, bad_rows, latest.get(rel), now))
+                continue
+            parts.append(rows)
+            outcome.files.append(FileOutcome(rel, digest, status, rows.num_rows, rejects))
+            if latest.get(rel) != digest:  # re-reading an unchanged file is not a new ledger event
+                ledger_rows.append(
+                    _ledger_row(plant_id, source, table_name, rel, digest, status, rows.num_rows, bad_rows, latest.get(rel), now)
+                )
+        # Rows of files not re-read now (removed from landing, or refused this time) keep their last loaded version.
+        replaced = {f.source_file for f in outcome.files if f.status in ("loaded", "new_version")}
+        kept = DeltaTable(uri).to_pyarrow_table(filters=[("plant_id", "=", plant_id)])
+        if kept.num_rows and replaced:
+            kept = kept.filter(pc.invert(pc.is_in(kept["source_file"], pa.array(sorted(replaced)))))
+        data = pa.concat_tables([kept.cast(contract.arrow_schema()), *parts])
+        # The plant's rows are replaced atomically; other plants' partitions are untouched.
+        write_deltalake(uri, data, mode="overwrite", predicate=f"plant_id = '{_sql_literal(plant_id)}'",
+                        partition_by=contract.partition_by or None)
+        outcome.rows_loaded = data.num_rows
+        reject_rows = [
+            {"plant_id": plant_id, "source_file": r.source_file, "source_line": r.source_line, "column": r.column,
+             "error": r.error, "raw_value": r.raw_value, "rejected_at": now}
+            for f in outcome.files for r in f.rejects
+        ]
+        if reject_rows:
+            ensure_table(rejects_uri, REJECT_SCHEMA)
+            write_deltalake(rejects_uri, pa.Table.from_pylist(reject_rows, schema=REJECT_SCHEMA), mode="append")
+        if ledger_rows:
+            write_deltalake(ledger_uri, pa.Table.from_pylist(ledger_rows, schema=LEDGER_SCHEMA), mode="append")
+    result.table_version = DeltaTable(uri).version()
+    return result
+
+
+def _sql_literal(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        raise ValueError(f"plant id {value!r} is not a safe identifier")
+    return value
+
+
+def _ledger_row(plant: str, source: str, table: str, rel: str, digest: str, status: str, loaded: int, rejected: int,
+                previous: str | None, now: datetime) -> dict[str, Any]:
+    return {"plant_id": plant, "source": source, "table": table, "source_file": rel, "sha256": digest,
+            "status": status, "rows_loaded": loaded, "rows_rejected": rejected,
+            "previous_sha256": previous if previous and previous != digest else None, "recorded_at": now}

@@ -1,0 +1,62 @@
+"""The dbt project as Dagster assets: staging, intermediate and published marts, with dbt tests as asset checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from catalog.render import dbt_env
+from ingestion.settings import load_settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def configure_dbt_environment() -> None:
+    """dbt reads the data root and the Delta extension path from the environment (profiles.yml, sources)."""
+    for name, value in dbt_env(load_settings().data_root).items():
+        os.environ.setdefault(name, value)
+
+
+@cache
+def northstar_dbt_project() -> DbtProject:
+    configure_dbt_environment()
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if not project.manifest_path.exists():
+        # A fresh clone has no manifest yet: parse once (what `dagster dev` does through prepare_if_dev).
+        project.preparer.prepare(project)
+    return project
+
+
+class NorthstarDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the folder structure (staging, intermediate, marts), never lists of model names."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            fqn = dbt_resource_props.get("fqn", [])
+            return fqn[1] if len(fqn) > 2 else "models"
+        if dbt_resource_props["resource_type"] == "seed":
+            return "catalog"
+        return super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(
+    manifest=northstar_dbt_project().manifest_path,
+    project=northstar_dbt_project(),
+    dagster_dbt_translator=NorthstarDbtTranslator(),
+)
+def northstar_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of the selected models: seeds, models and their data tests (surfaced as asset checks)."""
+    configure_dbt_environment()
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[northstar_dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=northstar_dbt_project())},
+)

@@ -1,0 +1,1 @@
+"""Quality gates: Great Expectations suites generated from the data contracts. Plain Python, no Dagster."""
