@@ -24,19 +24,6 @@ def _say(message: str) -> None:
     print(f"[northstar] {message}", flush=True)
 
 
-def _progress(label: str):
-    last = [0.0]
-
-    def report(done: int, total: int | None = None) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 2 or (total is not None and done >= total):
-            last[0] = now
-            suffix = f"/{total:,}" if total else ""
-            _say(f"  {label}: {done:,}{suffix}")
-
-    return report
-
-
 def run_demo(network: str, data_root: Path) -> int:
     """Generate, publish, materialize through Dagster, summarize. Returns the process exit code."""
     os.environ["NORTHSTAR_DATA_ROOT"] = str(data_root)
@@ -51,8 +38,9 @@ def run_demo(network: str, data_root: Path) -> int:
     started = time.monotonic()
     _say(f"data root: {data_root}")
     _say(f"1/4 generating the '{network}' plant network (deterministic)")
-    summary = generate_network(network, data_root)
-    _say(f"    {len(summary.plants)} plants, {summary.assets} assets, {summary.sensor_readings:,} sensor readings")
+    summary = generate_network(network, data_root, progress=lambda message: _say(f"    {message}"))
+    assets = sum(len(a) for a in summary.assets.values())
+    _say(f"    {len(summary.plants)} plants, {assets} assets, {summary.sensor_readings:,} sensor readings")
 
     with ExitStack() as stack:
         bootstrap = settings.kafka.bootstrap_servers
@@ -64,12 +52,14 @@ def run_demo(network: str, data_root: Path) -> int:
         else:
             _say(f"2/4 using Kafka at {bootstrap}")
         client_config = load_settings().kafka.client_config()
-        ensure_topic(client_config, settings.kafka.topic)
+        servers = client_config.pop("bootstrap_servers")
+        ensure_topic(servers, settings.kafka.topic)
         sent = publish_sensor_readings(
-            iter_sensor_readings(network, data_root),
-            client_config,
+            iter_sensor_readings(network),
+            servers,
             settings.kafka.topic,
-            progress=_progress("published"),
+            producer_config=client_config,
+            progress=lambda n: _say(f"    published {n:,} readings"),
         )
         _say(f"    published {sent:,} readings to {settings.kafka.topic}")
 

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: staging, intermediate and published marts, with dbt tests as asset checks."""
 
-from __future__ import annotations
 
 import os
 from collections.abc import Mapping
@@ -9,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from catalog.render import dbt_env
 from ingestion.settings import load_settings
+from orchestration.resources import NorthstarSettings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
-def configure_dbt_environment() -> None:
+def configure_dbt_environment(data_root: Path | None = None) -> None:
     """dbt reads the data root and the Delta extension path from the environment (profiles.yml, sources)."""
-    for name, value in dbt_env(load_settings().data_root).items():
-        os.environ.setdefault(name, value)
+    os.environ.update(dbt_env(data_root or load_settings().data_root))
 
 
 @cache
@@ -50,9 +50,9 @@ class NorthstarDbtTranslator(DagsterDbtTranslator):
     project=northstar_dbt_project(),
     dagster_dbt_translator=NorthstarDbtTranslator(),
 )
-def northstar_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def northstar_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, northstar: NorthstarSettings):
     """`dbt build` of the selected models: seeds, models and their data tests (surfaced as asset checks)."""
-    configure_dbt_environment()
+    configure_dbt_environment(northstar.get().data_root)
     yield from dbt.cli(["build"], context=context).stream()
 
 

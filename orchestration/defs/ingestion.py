@@ -1,10 +1,10 @@
 """Bronze assets: one per data contract. File extracts (MES, ERP) and the Kafka sensor stream."""
 
-from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
+from dagster import AssetExecutionContext
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
@@ -63,8 +63,8 @@ def _asset_spec_kwargs(contract: Contract) -> dict:
 
 
 def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
-    @dg.asset(name=contract.table, kinds={"delta", "python"}, **_asset_spec_kwargs(contract))
-    def _extract(context: dg.AssetExecutionContext, northstar: NorthstarSettings):
+    @dg.asset(kinds={"delta", "python"}, **_asset_spec_kwargs(contract))
+    def _extract(context: AssetExecutionContext, northstar: NorthstarSettings):
         settings = northstar.get()
         started = datetime.now(timezone.utc)
         result = ingest_table(
@@ -97,8 +97,8 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
 
 
 def build_stream_asset(contract: Contract) -> dg.AssetsDefinition:
-    @dg.asset(name=contract.table, kinds={"delta", "kafka"}, **_asset_spec_kwargs(contract))
-    def _stream(context: dg.AssetExecutionContext, northstar: NorthstarSettings):
+    @dg.asset(kinds={"delta", "kafka"}, **_asset_spec_kwargs(contract))
+    def _stream(context: AssetExecutionContext, northstar: NorthstarSettings):
         """A bounded micro-batch run: consume every partition from the offsets stored in the Delta log to the end."""
         settings = northstar.get()
         started = datetime.now(timezone.utc)
