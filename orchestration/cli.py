@@ -47,7 +47,9 @@ def run_demo(network: str, data_root: Path) -> int:
         if bootstrap is None:
             broker = stack.enter_context(EmbeddedBroker(log_path=data_root / "broker.log"))
             bootstrap = broker.bootstrap_servers
+            # Only for this run: the embedded broker dies with it, so the address must not outlive it.
             os.environ["NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+            stack.callback(os.environ.pop, "NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", None)
             _say(f"2/4 embedded Kafka-compatible broker (Tansu) on {bootstrap}")
         else:
             _say(f"2/4 using Kafka at {bootstrap}")
@@ -116,8 +118,8 @@ def render_summary(data_root: Path, result) -> str:
                     lines.append(f"  {plant_id:<8} {name:<11} {fmt(oee)} {fmt(a)} {fmt(e)} {fmt(q)}")
             counts = con.execute(
                 """
-                select table_schema, table_name, estimated_size from duckdb_tables()
-                order by table_schema, table_name
+                select schema_name, table_name, estimated_size from duckdb_tables()
+                order by schema_name, table_name
                 """
             ).fetchall()
         lines.append("  warehouse tables (rows):")
@@ -127,10 +129,10 @@ def render_summary(data_root: Path, result) -> str:
     for table_dir in sorted((data_root / "lake" / "bronze").glob("*/*")):
         lines.append(f"    {table_dir.relative_to(data_root / 'lake')}: {row_count(str(table_dir)):,}")
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    passed = sum(1 for e in checks if e.event_specific_data.evaluation.passed)
+    passed = sum(1 for e in checks if e.event_specific_data.passed)
     lines.append(f"  asset checks: {passed} passed, {len(checks) - passed} failed")
     for e in checks:
-        ev = e.event_specific_data.evaluation
+        ev = e.event_specific_data
         if not ev.passed:
             lines.append(f"    FAILED {ev.asset_key.to_user_string()} {ev.check_name}")
     lines.append(f"  data lives in {data_root}: landing/, lake/ (Delta), warehouse.duckdb, dagster/")

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('mes', 'production_counts') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        plant_id || ':' || asset_local_id as asset_id,
+        plant_id,
+        asset_local_id,
+        order_id,
+        material_local_id,
+
+        -- quantities
+        produced_qty,
+        good_qty,
+        scrap_qty,
+        rework_qty,
+
+        -- plant-local wall clock, end exclusive
+        interval_start_local as interval_started_at_local,
+        interval_end_local as interval_ended_at_local,
+
+        -- lineage
+        source_file,
+        source_line
+
+    from source
+
+)
+
+select * from renamed
