@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 NETWORK ?= demo
 export NORTHSTAR_DATA_ROOT ?= $(CURDIR)/data
+# Tools the project runs as subprocesses (dbt, dagster-webserver, streamlit) come from the venv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install demo apps test bench chromium lint clean
 

@@ -11,12 +11,15 @@
 | NORTHSTAR_KAFKA_SSL_CAFILE | | CA bundle for TLS |
 | NORTHSTAR_SENSOR_TOPIC | northstar.sensor.readings | sensor topic |
 | NORTHSTAR_MAX_REJECT_SHARE | 0.05 | share of bad rows above which a whole extract file is refused |
+| NORTHSTAR_LATENESS_HORIZON_HOURS | 168 | readings older than this behind the plant's watermark are quarantined |
+| NORTHSTAR_FUTURE_TOLERANCE_MINUTES | 5 | readings further ahead of the wall clock are quarantined |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +58,20 @@ class KafkaSettings:
 
 
 @dataclass(frozen=True)
+class StreamPolicy:
+    """Event-time rules for sensor streams."""
+
+    lateness_horizon: timedelta = timedelta(days=7)
+    future_tolerance: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_root: Path
     profile: str
     kafka: KafkaSettings
     max_reject_share: float
+    stream_policy: StreamPolicy = StreamPolicy()
 
     @property
     def landing_root(self) -> Path:
@@ -116,9 +128,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 "prod requires SASL_SSL (TLS and authentication)"
             )
     share = float(_env(env, "MAX_REJECT_SHARE") or 0.05)
+    policy = StreamPolicy(
+        lateness_horizon=timedelta(hours=float(_env(env, "LATENESS_HORIZON_HOURS") or 168)),
+        future_tolerance=timedelta(minutes=float(_env(env, "FUTURE_TOLERANCE_MINUTES") or 5)),
+    )
     return Settings(
         data_root=Path(_env(env, "DATA_ROOT") or "./data").resolve(),
         profile=profile,
         kafka=kafka,
         max_reject_share=share,
+        stream_policy=policy,
     )

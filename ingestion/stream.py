@@ -1,42 +1,65 @@
 """Sensor readings from Kafka into the bronze Delta table, exactly once.
 
-Design (see docs/design.md and environment-facts):
-- Partition assignment, no consumer groups. The consumer's position per partition lives in the Delta log: each commit
-  carries one ``Transaction(app_id, version=last offset)`` per partition it covers, atomically with the rows. On start
-  the consumer seeks to ``transaction_version(app_id) + 1``.
-- Each micro-batch is parsed into Arrow columns in bulk, de-duplicated on the natural key (plant, asset, tag, time),
-  and MERGEd so that redelivered readings from earlier batches are skipped.
-- Messages that cannot be parsed are quarantined with topic, partition, offset, raw bytes and reason; their offsets
-  still advance, so a poison message never stalls a partition.
+Design (docs/design.md, environment-facts):
+- **Offsets live in the Delta log.** Partition assignment, no consumer groups. Every commit carries one
+  ``Transaction(app_id, version=last offset)`` per partition it covers, atomically with the rows. On start the consumer
+  seeks to ``transaction_version(app_id) + 1``. A crash before the commit leaves orphan files nobody reads (they are
+  not in the log); a crash after it resumes after the committed offsets.
+- **Idempotent commits.** Before writing, records at or below the stored version are dropped, so a redelivered batch,
+  a retry after a commit that raised although it succeeded, or a second consumer of the same partition never appends
+  twice. Two writers racing from one snapshot: delta-rs rejects the second (``CommitFailedError``); it re-reads the
+  stored versions and retries with what is left.
+- **Bulk decoding.** A micro-batch is decoded with ``pyarrow.json`` in one call (about 1 M messages/s) and validated
+  with Arrow compute. A batch containing a message the bulk parser cannot take falls back to decoding per message,
+  which pins the error on the exact offset.
+- **Two payload formats** (the contract's ``payloadFormat``): one JSON object per reading, and a gateway envelope
+  ``{"plant_id", "asset_id", "readings": [{"tag", "ts", "value", "unit"}, ...]}`` carrying many readings.
+- **Natural key (plant, asset, tag, reading time).** Duplicates inside a batch and redeliveries of stored readings
+  collapse to one row; the first value written wins and a different later value is recorded as a conflict.
+- **Quarantine** (``lake/quarantine/sensor/readings``): poison messages, readings later than the lateness horizon
+  behind the plant's watermark, and readings further in the future than the tolerance, each with topic, partition,
+  offset, raw bytes and the reason. Their offsets still advance: a poison message never stalls a partition.
 """
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import logging
+import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.json as pajson
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError
 from kafka import KafkaConsumer, TopicPartition
 
 from catalog.contracts import Contract, get_contract
 from ingestion.delta import ensure_contract_table, ensure_table
+from ingestion.settings import StreamPolicy
 
 log = logging.getLogger(__name__)
 
 CONTRACT_ID = "bronze.sensor.readings"
 PIPELINE = "bronze.sensor.readings"
+MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_COMMIT_ATTEMPTS = 10
 
 QUARANTINE_SCHEMA = pa.schema(
     [
         pa.field("kafka_topic", pa.string(), nullable=False),
         pa.field("kafka_partition", pa.int32(), nullable=False),
         pa.field("kafka_offset", pa.int64(), nullable=False),
+        pa.field("plant_id", pa.string()),
+        pa.field("asset_local_id", pa.string()),  # the device, when the message could be read that far
         pa.field("raw_key", pa.binary()),
         pa.field("raw_value", pa.binary()),
         pa.field("reason", pa.string(), nullable=False),
@@ -44,7 +67,21 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
-_REQUIRED = {"plant_id": str, "asset_id": str, "tag": str, "ts": str, "unit": str}
+_READING = pa.struct(
+    [("tag", pa.string()), ("ts", pa.string()), ("value", pa.float64()), ("unit", pa.string())]
+)
+_PAYLOAD_SCHEMA = pa.schema(
+    [
+        ("plant_id", pa.string()),
+        ("asset_id", pa.string()),
+        ("tag", pa.string()),
+        ("ts", pa.string()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+        ("readings", pa.list_(_READING)),
+    ]
+)
+_KEY = ["plant_id", "asset_local_id", "tag", "reading_at"]
 
 
 class OffsetGapError(RuntimeError):
@@ -58,6 +95,17 @@ def app_id(cluster_id: str, topic: str, partition: int) -> str:
 
 def quarantine_app_id(cluster_id: str, topic: str, partition: int) -> str:
     return f"northstar:{PIPELINE}.quarantine:{cluster_id}:{topic}:{partition}"
+
+
+@dataclass
+class Record:
+    """The parts of a Kafka record Northstar uses (kafka-python's ConsumerRecord has more)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 @dataclass
@@ -81,9 +129,12 @@ class StreamResult:
     partitions: dict[int, PartitionStats] = field(default_factory=dict)
     batches: int = 0
     messages: int = 0
+    readings: int = 0  # readings decoded (an envelope carries many)
     rows_inserted: int = 0
     duplicates: int = 0  # readings whose natural key was already in the batch or the table
     conflicts: int = 0  # duplicates that carried a different value (first write wins)
+    skipped_already_committed: int = 0  # records at or below the stored offset (redelivery, retry, rival consumer)
+    commit_retries: int = 0
     table_version: int | None = None
 
     @property
@@ -92,133 +143,420 @@ class StreamResult:
 
 
 @dataclass
-class ParsedBatch:
-    rows: pa.Table  # contract schema, de-duplicated on the natural key
+class DecodedBatch:
+    rows: pa.Table  # contract schema (before de-duplication)
     quarantine: list[dict[str, Any]]
-    duplicates: int  # natural keys repeated inside the batch
-    conflicts: int
 
 
-def _parse_ts(text: str) -> datetime:
-    ts = datetime.fromisoformat(text)
-    if ts.tzinfo is None:
-        raise ValueError(f"timestamp {text!r} has no UTC offset")
-    return ts.astimezone(timezone.utc)
+# ---------------------------------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------------------------------
 
 
-def parse_messages(messages: Iterable[Any], contract: Contract, ingested_at: datetime) -> ParsedBatch:
-    """Turn Kafka records into contract rows; bad records become quarantine entries with their reason.
-
-    Duplicates inside the batch (same natural key) collapse to the first occurrence; a duplicate carrying a
-    different value counts as a conflict (first write wins, documented in the contract).
-    """
-    cols: dict[str, list[Any]] = {n: [] for n in contract.column_names}
-    quarantine: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str, str, datetime], float] = {}
-    duplicates = 0
-    conflicts = 0
-    for m in messages:
-        try:
-            payload = json.loads(m.value)
-            if not isinstance(payload, dict):
-                raise ValueError("payload is not a JSON object")
-            for name, typ in _REQUIRED.items():
-                if not isinstance(payload.get(name), typ):
-                    raise ValueError(f"field {name!r} missing or not a {typ.__name__}")
-            value = payload.get("value")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError("field 'value' missing or not a number")
-            reading_at = _parse_ts(payload["ts"])
-        except (ValueError, UnicodeDecodeError) as exc:
-            quarantine.append(
-                {"kafka_topic": m.topic, "kafka_partition": m.partition, "kafka_offset": m.offset,
-                 "raw_key": m.key, "raw_value": m.value, "reason": f"{type(exc).__name__}: {exc}",
-                 "quarantined_at": ingested_at}
-            )
-            continue
-        key = (payload["plant_id"], payload["asset_id"], payload["tag"], reading_at)
-        if key in seen:
-            duplicates += 1
-            if seen[key] != float(value):
-                conflicts += 1
-            continue
-        seen[key] = float(value)
-        cols["plant_id"].append(payload["plant_id"])
-        cols["asset_local_id"].append(payload["asset_id"])
-        cols["tag"].append(payload["tag"])
-        cols["reading_at"].append(reading_at)
-        cols["value"].append(float(value))
-        cols["unit"].append(payload["unit"])
-        cols["kafka_topic"].append(m.topic)
-        cols["kafka_partition"].append(m.partition)
-        cols["kafka_offset"].append(m.offset)
-        cols["ingested_at"].append(ingested_at)
-    rows = pa.Table.from_pydict(cols, schema=contract.arrow_schema())
-    return ParsedBatch(rows, quarantine, duplicates, conflicts)
+def _parse_bulk(values: Sequence[bytes]) -> pa.Table | None:
+    """All messages in one pyarrow.json call, or None when a message needs the per-message path."""
+    if any(v is None or not v or len(v) > MAX_MESSAGE_BYTES or b"\n" in v or v[:1] != b"{" for v in values):
+        return None
+    try:
+        table = pajson.read_json(
+            io.BytesIO(b"\n".join(values)),
+            read_options=pajson.ReadOptions(block_size=64 << 20),
+            parse_options=pajson.ParseOptions(explicit_schema=_PAYLOAD_SCHEMA, unexpected_field_behavior="ignore"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows == len(values) else None
 
 
-def _merge_predicate(rows: pa.Table) -> str:
-    """Natural-key match, narrowed by the batch's time range so delta-rs can skip files by their statistics."""
-    lo = pa.compute.min(rows["reading_at"]).as_py().strftime("%Y-%m-%d %H:%M:%S.%f")
-    hi = pa.compute.max(rows["reading_at"]).as_py().strftime("%Y-%m-%d %H:%M:%S.%f")
-    return (
-        f"t.reading_at >= '{lo}'::timestamp AND t.reading_at <= '{hi}'::timestamp "
-        "AND t.plant_id = s.plant_id AND t.asset_local_id = s.asset_local_id "
-        "AND t.tag = s.tag AND t.reading_at = s.reading_at"
+def _parse_one(value: bytes | None) -> dict[str, Any]:
+    """Decode one message; raises ValueError naming the problem."""
+    if value is None:
+        raise ValueError("message has no value")
+    if len(value) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message is {len(value)} bytes, above the limit of {MAX_MESSAGE_BYTES}")
+    try:
+        payload = json.loads(value)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ValueError("payload is not a JSON object")
+    for name in ("plant_id", "asset_id"):
+        if not isinstance(payload.get(name), str) or not payload[name]:
+            raise ValueError(f"field {name!r} missing or not a string")
+    readings = payload.get("readings")
+    items = readings if readings is not None else [payload]
+    if not isinstance(items, list):
+        raise ValueError("field 'readings' is not a list")
+    out = []
+    for i, item in enumerate(items):
+        where = f"readings[{i}]." if readings is not None else ""
+        if not isinstance(item, dict):
+            raise ValueError(f"{where.rstrip('.')} is not an object")
+        for name in ("tag", "ts", "unit"):
+            if not isinstance(item.get(name), str):
+                raise ValueError(f"field {where}{name!r} missing or not a string")
+        value_ = item.get("value")
+        if isinstance(value_, bool) or not isinstance(value_, (int, float)):
+            raise ValueError(f"field {where}'value' missing or not a number")
+        out.append({"tag": item["tag"], "ts": item["ts"], "value": float(value_), "unit": item["unit"]})
+    return {"plant_id": payload["plant_id"], "asset_id": payload["asset_id"], "readings": out}
+
+
+def _quarantine_entry(r: Record, reason: str, now: datetime, plant: str | None = None, asset: str | None = None) -> dict:
+    return {"kafka_topic": r.topic, "kafka_partition": r.partition, "kafka_offset": r.offset, "plant_id": plant,
+            "asset_local_id": asset, "raw_key": r.key, "raw_value": r.value, "reason": reason, "quarantined_at": now}
+
+
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _flatten(parsed: pa.Table) -> pa.Table:
+    """One row per reading, from single-reading messages and envelopes, with the index of the carrying message."""
+    col = {name: _array(parsed[name]) for name in parsed.column_names}
+    index = pa.array(range(parsed.num_rows), pa.int64())
+    is_envelope = pc.is_valid(col["readings"])
+    single = pc.invert(is_envelope)
+    envelopes = col["readings"].filter(is_envelope)
+    parents = pc.list_parent_indices(envelopes)  # envelope row -> its readings (an empty list carries none)
+    items = pc.list_flatten(envelopes)
+
+    def both(single_values: pa.Array, envelope_values: pa.Array) -> pa.Array:
+        return pa.concat_arrays([single_values.filter(single), envelope_values])
+
+    def from_envelope(name: str) -> pa.Array:
+        return pc.take(col[name].filter(is_envelope), parents)
+
+    return pa.table(
+        {
+            "msg": both(index, pc.take(index.filter(is_envelope), parents)),
+            "plant_id": both(col["plant_id"], from_envelope("plant_id")),
+            "asset_id": both(col["asset_id"], from_envelope("asset_id")),
+            "tag": both(col["tag"], pc.struct_field(items, "tag")),
+            "ts": both(col["ts"], pc.struct_field(items, "ts")),
+            "value": both(col["value"], pc.struct_field(items, "value")),
+            "unit": both(col["unit"], pc.struct_field(items, "unit")),
+        }
     )
 
 
-def commit_batch(
+def _parse_timestamps(ts: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """ISO 8601 with an offset -> timestamp[us, UTC]; null where the text is not one."""
+    ts = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
+    try:
+        return pc.cast(ts, pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        out = []
+        for text in ts.to_pylist():
+            try:
+                out.append(pc.cast(pa.array([text]), pa.timestamp("us", tz="UTC"))[0].as_py() if text else None)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                out.append(None)
+        return pa.array(out, pa.timestamp("us", tz="UTC"))
+
+
+def decode_records(
+    records: Sequence[Record],
+    contract: Contract,
+    now: datetime,
+    *,
+    policy: StreamPolicy = StreamPolicy(),
+    watermarks: dict[str, datetime] | None = None,
+) -> DecodedBatch:
+    """Decode and validate a micro-batch into contract rows; everything refused becomes a quarantine entry."""
+    watermarks = watermarks or {}
+    quarantine: list[dict[str, Any]] = []
+    parsed = _parse_bulk([r.value for r in records])
+    kept_records: list[Record] = list(records)
+    if parsed is None:
+        rows: list[dict[str, Any]] = []
+        kept_records = []
+        for r in records:
+            try:
+                payload = _parse_one(r.value)
+            except ValueError as exc:
+                quarantine.append(_quarantine_entry(r, str(exc), now))
+                continue
+            kept_records.append(r)
+            rows.append({"plant_id": payload["plant_id"], "asset_id": payload["asset_id"], "tag": None, "ts": None,
+                         "value": None, "unit": None, "readings": payload["readings"]})
+        parsed = pa.Table.from_pylist(rows, schema=_PAYLOAD_SCHEMA)
+    flat = _flatten(parsed)
+
+    # Field-level validation, vectorized; the first failing rule names the reason.
+    reading_at = _parse_timestamps(flat["ts"])
+    checks = [
+        (pc.is_null(flat["plant_id"]), "field 'plant_id' missing or not a string"),
+        (pc.is_null(flat["asset_id"]), "field 'asset_id' missing or not a string"),
+        (pc.is_null(flat["tag"]), "field 'tag' missing or not a string"),
+        (pc.is_null(flat["unit"]), "field 'unit' missing or not a string"),
+        (pc.is_null(flat["value"]), "field 'value' missing or not a number"),
+        (pc.is_null(reading_at), "field 'ts' is not an ISO 8601 timestamp with a UTC offset"),
+    ]
+    future_limit = now + policy.future_tolerance
+    too_new = pc.greater(reading_at, pa.scalar(future_limit, pa.timestamp("us", tz="UTC")))
+    checks.append((pc.fill_null(too_new, False), f"future timestamp: more than {policy.future_tolerance} ahead of {now:%Y-%m-%dT%H:%M:%SZ}"))
+    if watermarks:
+        horizon = pa.array(
+            [
+                (watermarks[p] - policy.lateness_horizon) if p in watermarks else None
+                for p in flat["plant_id"].to_pylist()
+            ],
+            pa.timestamp("us", tz="UTC"),
+        )
+        too_late = pc.fill_null(pc.less(reading_at, horizon), False)
+        checks.append((too_late, f"late: more than {policy.lateness_horizon} behind the plant's watermark"))
+
+    bad = pa.array([False] * flat.num_rows, pa.bool_())
+    reasons: dict[int, str] = {}
+    for mask, reason in checks:
+        new = pc.and_(pc.fill_null(mask, True), pc.invert(bad))
+        for i in pc.indices_nonzero(new).to_pylist():
+            reasons[i] = reason
+        bad = pc.or_(bad, pc.fill_null(mask, True))
+    if reasons:
+        msg_idx = flat["msg"].to_pylist()
+        plants, assets = flat["plant_id"].to_pylist(), flat["asset_id"].to_pylist()
+        for i, reason in sorted(reasons.items()):
+            r = kept_records[msg_idx[i]]
+            quarantine.append(_quarantine_entry(r, reason, now, plants[i], assets[i]))
+    good = pc.invert(bad)
+    msg = flat["msg"].filter(good)
+    topics = pa.array([r.topic for r in kept_records], pa.string())
+    parts = pa.array([r.partition for r in kept_records], pa.int32())
+    offsets = pa.array([r.offset for r in kept_records], pa.int64())
+    n = len(msg)
+    data = {
+        "plant_id": flat["plant_id"].filter(good),
+        "asset_local_id": flat["asset_id"].filter(good),
+        "tag": flat["tag"].filter(good),
+        "reading_at": reading_at.filter(good),
+        "value": flat["value"].filter(good),
+        "unit": flat["unit"].filter(good),
+        "kafka_topic": pc.take(topics, msg),
+        "kafka_partition": pc.take(parts, msg),
+        "kafka_offset": pc.take(offsets, msg),
+        "ingested_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+    }
+    schema = contract.arrow_schema()
+    table = pa.Table.from_arrays([pa.array(data[f.name]) if not isinstance(data[f.name], (pa.Array, pa.ChunkedArray))
+                                  else data[f.name] for f in schema], schema=schema)
+    return DecodedBatch(table, quarantine)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# De-duplication and the atomic commit
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def dedupe_batch(rows: pa.Table) -> tuple[pa.Table, int, pa.Table]:
+    """One row per natural key; the lowest offset wins (first write wins).
+
+    Returns (kept rows, number of duplicates, the dropped duplicates whose value differs from the kept one).
+    """
+    if rows.num_rows == 0:
+        return rows, 0, rows
+    indexed = rows.append_column("_i", pa.array(range(rows.num_rows), pa.int64()))
+    first = indexed.group_by(_KEY, use_threads=False).aggregate([("_i", "min")])
+    keep = pc.take(first["_i_min"], pc.sort_indices(first["_i_min"]))
+    kept = rows.take(keep)
+    duplicates = rows.num_rows - kept.num_rows
+    if not duplicates:
+        return kept, 0, rows.slice(0, 0)
+    dropped = indexed.filter(pc.invert(pc.is_in(indexed["_i"], value_set=keep)))
+    winners = kept.select([*_KEY, "value"]).rename_columns([*_KEY, "kept_value"])
+    paired = dropped.join(winners, keys=_KEY, join_type="inner")
+    conflicts = paired.filter(pc.not_equal(paired["value"], paired["kept_value"]))
+    return kept, duplicates, conflicts.rename_columns([*conflicts.column_names[:-1], "stored_value"]).drop_columns(["_i"])
+
+
+def _existing(table: DeltaTable, rows: pa.Table) -> pa.Table:
+    """Stored readings whose key could collide with ``rows``: same plants, within the batch's time range."""
+    lo = pc.min(rows["reading_at"]).as_py()
+    hi = pc.max(rows["reading_at"]).as_py()
+    plants = sorted(set(rows["plant_id"].to_pylist()))
+    dataset = table.to_pyarrow_dataset()
+    expr = (ds.field("reading_at") >= pa.scalar(lo, pa.timestamp("us", tz="UTC"))) & (
+        ds.field("reading_at") <= pa.scalar(hi, pa.timestamp("us", tz="UTC"))
+    ) & ds.field("plant_id").isin(plants)
+    return dataset.to_table(columns=[*_KEY, "value"], filter=expr)
+
+
+def drop_stored(rows: pa.Table, table: DeltaTable, watermarks: dict[str, datetime]) -> tuple[pa.Table, int, pa.Table]:
+    """Remove readings already stored (redeliveries). Returns (new rows, duplicates, conflicting duplicates).
+
+    Only a batch reaching back to or before a plant's watermark needs the (pruned) scan of stored readings.
+    """
+    empty = rows.slice(0, 0).append_column("stored_value", pa.array([], pa.float64()))
+    if rows.num_rows == 0:
+        return rows, 0, empty
+    oldest = rows.group_by("plant_id").aggregate([("reading_at", "min")]).to_pylist()
+    if all(o["plant_id"] not in watermarks or o["reading_at_min"] > watermarks[o["plant_id"]] for o in oldest):
+        return rows, 0, empty
+    stored = _existing(table, rows)
+    if stored.num_rows == 0:
+        return rows, 0, empty
+    indexed = rows.append_column("_i", pa.array(range(rows.num_rows), pa.int64()))
+    matched = indexed.join(stored.rename_columns([*_KEY, "stored_value"]), keys=_KEY, join_type="inner")
+    conflicts = matched.filter(pc.not_equal(matched["value"], matched["stored_value"])).drop_columns(["_i"])
+    keep = pc.invert(pc.is_in(indexed["_i"], value_set=matched["_i"]))
+    return rows.filter(keep), matched.num_rows, conflicts
+
+
+def _conflict_entries(conflicts: pa.Table, records: Sequence[Record], now: datetime) -> list[dict[str, Any]]:
+    """A duplicate with a different value is recorded in quarantine: the stored (first) value wins."""
+    by_offset = {(r.topic, r.partition, r.offset): r for r in records}
+    entries = []
+    for c in conflicts.to_pylist():
+        r = by_offset[(c["kafka_topic"], c["kafka_partition"], c["kafka_offset"])]
+        reason = (f"conflict: {c['tag']} at {c['reading_at']:%Y-%m-%dT%H:%M:%SZ} already has value {c['stored_value']!r}; "
+                  f"{c['value']!r} dropped (first write wins)")
+        entries.append(_quarantine_entry(r, reason, now, c["plant_id"], c["asset_local_id"]))
+    return entries
+
+
+def _stored_versions(table: DeltaTable, cluster_id: str, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    return {k: v for k in keys if (v := table.transaction_version(app_id(cluster_id, *k))) is not None}
+
+
+def plant_watermarks(table: DeltaTable) -> dict[str, datetime]:
+    """Latest reading time per plant, from the Delta log's file statistics (no data scan)."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if actions.num_rows == 0 or "partition.plant_id" not in actions.column_names:
+        return {}
+    out: dict[str, datetime] = {}
+    for plant, ts in zip(actions["partition.plant_id"].to_pylist(), actions["max.reading_at"].to_pylist()):
+        if ts is not None and (plant not in out or ts > out[plant]):
+            out[plant] = ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return out
+
+
+@dataclass
+class CommitOutcome:
+    readings: int = 0  # valid readings decoded from the batch's messages
+    inserted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    skipped_records: int = 0
+    retries: int = 0
+    quarantined: dict[int, int] = field(default_factory=dict)  # partition -> messages/readings quarantined
+
+
+def commit_records(
     table_uri: str,
     quarantine_uri: str,
-    batch: ParsedBatch,
-    offsets: dict[tuple[str, int], int],
+    records: Sequence[Record],
     cluster_id: str,
-) -> int:
-    """Write quarantine entries, then merge rows and record the last offset per partition in the same commit.
-
-    Returns the number of rows inserted (redelivered natural keys are skipped by the merge).
-    """
-    if batch.quarantine:
-        q_table = ensure_table(quarantine_uri, QUARANTINE_SCHEMA)
-        fresh = [
-            q for q in batch.quarantine
-            if q["kafka_offset"] > (q_table.transaction_version(quarantine_app_id(cluster_id, q["kafka_topic"], q["kafka_partition"])) or -1)
-        ]
-        if fresh:
-            last: dict[tuple[str, int], int] = {}
-            for q in fresh:
-                k = (q["kafka_topic"], q["kafka_partition"])
-                last[k] = max(last.get(k, -1), q["kafka_offset"])
+    contract: Contract,
+    *,
+    policy: StreamPolicy = StreamPolicy(),
+    now: datetime | None = None,
+    watermarks: dict[str, datetime] | None = None,
+) -> CommitOutcome:
+    """Decode, de-duplicate and commit one micro-batch exactly once (idempotent under retries and rivals)."""
+    outcome = CommitOutcome()
+    for attempt in range(MAX_COMMIT_ATTEMPTS):
+        table = DeltaTable(table_uri)
+        keys = sorted({(r.topic, r.partition) for r in records})
+        stored = _stored_versions(table, cluster_id, keys)
+        fresh = [r for r in records if r.offset > stored.get((r.topic, r.partition), -1)]
+        outcome.skipped_records = len(records) - len(fresh)
+        if not fresh:
+            return outcome
+        marks = plant_watermarks(table) if watermarks is None else watermarks
+        now_ = now or datetime.now(timezone.utc)
+        decoded = decode_records(fresh, contract, now_, policy=policy, watermarks=marks)
+        rows, dup_in_batch, conflicts_in_batch = dedupe_batch(decoded.rows)
+        rows, dup_stored, conflicts_stored = drop_stored(rows, table, marks)
+        conflicts = _conflict_entries(conflicts_in_batch, fresh, now_) + _conflict_entries(conflicts_stored, fresh, now_)
+        decoded.quarantine.extend(conflicts)
+        _write_quarantine(quarantine_uri, decoded.quarantine, cluster_id)
+        last: dict[tuple[str, int], int] = {}
+        for r in fresh:
+            last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
+        txns = [Transaction(app_id(cluster_id, t, p), o) for (t, p), o in last.items()]
+        try:
             write_deltalake(
-                quarantine_uri,
-                pa.Table.from_pylist(fresh, schema=QUARANTINE_SCHEMA),
+                table,
+                rows,
                 mode="append",
-                commit_properties=CommitProperties(
-                    app_transactions=[Transaction(quarantine_app_id(cluster_id, t, p), o) for (t, p), o in last.items()]
-                ),
+                # delta-rs rebases appends onto newer versions itself; a rival commit of the same app_id is a conflict.
+                commit_properties=CommitProperties(app_transactions=txns),
             )
-    txns = [Transaction(app_id(cluster_id, t, p), o) for (t, p), o in offsets.items()]
-    table = DeltaTable(table_uri)
-    if batch.rows.num_rows:
-        metrics = (
-            table.merge(batch.rows, predicate=_merge_predicate(batch.rows), source_alias="s", target_alias="t",
-                        commit_properties=CommitProperties(app_transactions=txns))
-            .when_not_matched_insert_all()
-            .execute()
+        except CommitFailedError:
+            # A rival committed first (or our own commit landed and raised): re-read the stored versions.
+            outcome.retries += 1
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+            continue
+        outcome.inserted = rows.num_rows
+        outcome.readings = decoded.rows.num_rows
+        outcome.duplicates = dup_in_batch + dup_stored
+        outcome.conflicts = len(conflicts)
+        for q in decoded.quarantine[: len(decoded.quarantine) - len(conflicts)]:
+            outcome.quarantined[q["kafka_partition"]] = outcome.quarantined.get(q["kafka_partition"], 0) + 1
+        if watermarks is not None:
+            _advance(watermarks, rows)
+        return outcome
+    raise CommitFailedError(f"gave up after {MAX_COMMIT_ATTEMPTS} concurrent commit conflicts on {table_uri}")
+
+
+def _advance(watermarks: dict[str, datetime], rows: pa.Table) -> None:
+    if rows.num_rows == 0:
+        return
+    grouped = rows.group_by("plant_id").aggregate([("reading_at", "max")])
+    for plant, ts in zip(grouped["plant_id"].to_pylist(), grouped["reading_at_max"].to_pylist()):
+        if plant not in watermarks or ts > watermarks[plant]:
+            watermarks[plant] = ts
+
+
+def _write_quarantine(quarantine_uri: str, entries: list[dict[str, Any]], cluster_id: str) -> None:
+    """Quarantine is idempotent too: entries at or below the quarantine table's stored offset are skipped."""
+    if not entries:
+        return
+    q_table = ensure_table(quarantine_uri, QUARANTINE_SCHEMA)
+    stored: dict[tuple[str, int], int] = {}
+    for q in entries:
+        k = (q["kafka_topic"], q["kafka_partition"])
+        if k not in stored:
+            stored[k] = q_table.transaction_version(quarantine_app_id(cluster_id, *k)) or -1
+    fresh = [q for q in entries if q["kafka_offset"] > stored[(q["kafka_topic"], q["kafka_partition"])]]
+    if not fresh:
+        return
+    last: dict[tuple[str, int], int] = {}
+    for q in fresh:
+        k = (q["kafka_topic"], q["kafka_partition"])
+        last[k] = max(last.get(k, -1), q["kafka_offset"])
+    write_deltalake(
+        quarantine_uri,
+        pa.Table.from_pylist(fresh, schema=QUARANTINE_SCHEMA),
+        mode="append",
+        commit_properties=CommitProperties(
+            app_transactions=[Transaction(quarantine_app_id(cluster_id, t, p), o) for (t, p), o in last.items()]
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The consumer loop
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def resume_offset(topic: str, partition: int, stored: int | None, earliest: int) -> int:
+    """Where to resume: after the offset stored in the Delta log, or at the start of a partition never read.
+
+    If the broker has already deleted the next offset (retention ran before ingestion caught up), resuming at the
+    earliest available offset would lose data silently: fail loudly instead.
+    """
+    if stored is None:
+        return earliest
+    if stored + 1 < earliest:
+        raise OffsetGapError(
+            f"topic {topic} partition {partition}: expected offset {stored + 1}, earliest available {earliest} "
+            "(the broker deleted data that was never ingested; restore it or reset the partition deliberately)"
         )
-        inserted = int(metrics.get("num_target_rows_inserted", 0))
-        # A merge that changes nothing may not commit; the offsets must be recorded regardless.
-        if all(DeltaTable(table_uri).transaction_version(t.app_id) != t.version for t in txns):
-            _commit_offsets_only(table_uri, batch.rows.schema, txns)
-        return inserted
-    _commit_offsets_only(table_uri, batch.rows.schema, txns)
-    return 0
-
-
-def _commit_offsets_only(table_uri: str, schema: pa.Schema, txns: list[Transaction]) -> None:
-    write_deltalake(table_uri, schema.empty_table(), mode="append",
-                    commit_properties=CommitProperties(app_transactions=txns))
+    return stored + 1
 
 
 def ingest_stream(
@@ -227,13 +565,14 @@ def ingest_stream(
     table_uri: str,
     quarantine_uri: str,
     *,
+    policy: StreamPolicy = StreamPolicy(),
     max_batch_messages: int = 50_000,
     poll_timeout_ms: int = 500,
     max_seconds: float | None = None,
     progress: Callable[[StreamResult], None] | None = None,
 ) -> StreamResult:
-    """Consume every partition of ``topic`` from the offsets stored in the Delta log up to the end offsets seen at
-    start (a bounded micro-batch run), committing rows and offsets atomically per batch."""
+    """Consume every partition of ``topic`` from the offsets stored in the Delta log until caught up (a bounded
+    micro-batch run), committing rows and offsets atomically per batch."""
     contract = get_contract(CONTRACT_ID)
     table = ensure_contract_table(table_uri, contract)
     consumer = KafkaConsumer(
@@ -257,44 +596,38 @@ def ingest_stream(
         end = consumer.end_offsets(tps)
         for tp in tps:
             stored = table.transaction_version(app_id(cluster_id, topic, tp.partition))
-            start = earliest[tp] if stored is None else stored + 1
-            if stored is not None and start < earliest[tp]:
-                raise OffsetGapError(
-                    f"topic {topic} partition {tp.partition}: expected offset {start}, "
-                    f"earliest available {earliest[tp]} (the broker deleted data that was never ingested)"
-                )
+            start = resume_offset(topic, tp.partition, stored, earliest[tp])
             consumer.seek(tp, start)
             result.partitions[tp.partition] = PartitionStats(tp.partition, start, start, max(end[tp], start))
+        watermarks = plant_watermarks(table)
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         while deadline is None or time.monotonic() < deadline:
             polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_batch_messages)
-            records = [r for batch in polled.values() for r in batch]
+            records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for batch in polled.values() for r in batch]
             if not records:
                 # Some brokers (Tansu) under-report end offsets, so "caught up" also needs an empty poll.
                 if all(p.next_offset >= p.end_offset for p in result.partitions.values()):
                     break
                 continue
-            now = datetime.now(timezone.utc)
-            parsed = parse_messages(records, contract, now)
-            offsets: dict[tuple[str, int], int] = {}
+            outcome = commit_records(table_uri, quarantine_uri, records, cluster_id, contract, policy=policy,
+                                     watermarks=watermarks)
             for r in records:
-                k = (r.topic, r.partition)
-                offsets[k] = max(offsets.get(k, -1), r.offset)
-            inserted = commit_batch(table_uri, quarantine_uri, parsed, offsets, cluster_id)
-            for (_, p), last in offsets.items():
+                stats = result.partitions[r.partition]
+                stats.messages += 1
+                stats.next_offset = max(stats.next_offset, r.offset + 1)
+            for p in {r.partition for r in records}:
                 stats = result.partitions[p]
-                stats.next_offset = last + 1
-                highwater = consumer.highwater(TopicPartition(topic, p))
-                stats.end_offset = max(stats.end_offset, highwater or 0, stats.next_offset)
-            for r in records:
-                result.partitions[r.partition].messages += 1
-            for q in parsed.quarantine:
-                result.partitions[q["kafka_partition"]].quarantined += 1
+                stats.end_offset = max(stats.end_offset, consumer.highwater(TopicPartition(topic, p)) or 0, stats.next_offset)
             result.batches += 1
             result.messages += len(records)
-            result.rows_inserted += inserted
-            result.duplicates += len(records) - len(parsed.quarantine) - inserted
-            result.conflicts += parsed.conflicts
+            result.rows_inserted += outcome.inserted
+            result.readings += outcome.readings
+            result.duplicates += outcome.duplicates
+            result.conflicts += outcome.conflicts
+            result.skipped_already_committed += outcome.skipped_records
+            result.commit_retries += outcome.retries
+            for p, n in outcome.quarantined.items():
+                result.partitions[p].quarantined += n
             if progress:
                 progress(result)
     finally:
@@ -302,3 +635,32 @@ def ingest_stream(
     result.table_version = DeltaTable(table_uri).version()
     return result
 
+
+def main(argv: list[str] | None = None) -> int:
+    """A standalone worker (``python -m ingestion.stream``), used by the crash tests and for running outside Dagster."""
+    from ingestion.settings import load_settings
+
+    parser = argparse.ArgumentParser(description="consume the sensor topic into bronze Delta until caught up")
+    parser.add_argument("--bootstrap-servers")
+    parser.add_argument("--topic")
+    parser.add_argument("--table")
+    parser.add_argument("--quarantine")
+    parser.add_argument("--batch", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    config = settings.kafka.client_config() if not args.bootstrap_servers else {"bootstrap_servers": [args.bootstrap_servers]}
+    result = ingest_stream(
+        config,
+        args.topic or settings.kafka.topic,
+        args.table or settings.table_uri("bronze", "sensor", "readings"),
+        args.quarantine or settings.table_uri("quarantine", "sensor", "readings"),
+        policy=settings.stream_policy,
+        max_batch_messages=args.batch,
+    )
+    print(json.dumps({"messages": result.messages, "rows_inserted": result.rows_inserted,
+                      "duplicates": result.duplicates, "quarantined": result.quarantined}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

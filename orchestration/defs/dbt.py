@@ -2,6 +2,7 @@
 
 
 import os
+import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -58,5 +59,6 @@ def northstar_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, no
 
 defs = dg.Definitions(
     assets=[northstar_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=northstar_dbt_project())},
+    # The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
+    resources={"dbt": DbtCliResource(project_dir=northstar_dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt"))},
 )

@@ -108,14 +108,18 @@ def build_stream_asset(contract: Contract) -> dg.AssetsDefinition:
             settings.kafka.topic,
             uri,
             settings.table_uri("quarantine", contract.source, contract.table),
+            policy=settings.stream_policy,
             progress=lambda r: context.log.info(f"batch {r.batches}: {r.messages} messages, {r.rows_inserted} rows"),
         )
         yield dg.MaterializeResult(
             metadata={
                 "messages": result.messages,
                 "rows_inserted": result.rows_inserted,
+                "readings": result.readings,
                 "duplicates_skipped": result.duplicates,
                 "conflicts": result.conflicts,
+                "already_committed_skipped": result.skipped_already_committed,
+                "commit_retries": result.commit_retries,
                 "quarantined": result.quarantined,
                 "delta_version": result.table_version,
                 "path": dg.MetadataValue.path(uri),
