@@ -22,6 +22,10 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 def configure_dbt_environment(data_root: Path | None = None) -> None:
     """dbt reads the data root and the Delta extension path from the environment (profiles.yml, sources)."""
     os.environ.update(dbt_env(data_root or load_settings().data_root))
+    # dagster-dbt's project preparer looks `dbt` up on PATH: make it this environment's dbt even without an activated venv.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 @cache
