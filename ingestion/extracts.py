@@ -20,7 +20,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from catalog.contracts import Contract
 from catalog.plants import ExtractDialect, PlantProfile
+from ingestion.archives import ArchiveError, unpack_zip
 from ingestion.delta import ensure_contract_table, ensure_table
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -140,8 +141,12 @@ def sha256_file(path: Path) -> str:
 
 def _read_csv_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[dict[str, pa.Array], list[int], list[Reject]]:
     """Read a CSV file as strings. Returns contract-named columns, the file line of each row, and structural rejects."""
-    with path.open("r", encoding=dialect.encoding, newline="") as f:
-        header_line = f.readline()
+    with path.open("rb") as f:
+        raw_header = f.readline(MAX_FIELD_CHARS * 16)
+    try:
+        header_line = raw_header.decode(dialect.encoding)
+    except UnicodeDecodeError as exc:
+        raise ExtractError(f"{rel}: line 1: cannot be decoded as {dialect.encoding}: {exc}") from None
     if not header_line.strip():
         raise ExtractError(f"{rel}: empty file (no header)")
     header = next(csv.reader([header_line], delimiter=dialect.delimiter))
@@ -216,6 +221,63 @@ def _read_jsonl_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[
     return {c: pa.array(v, pa.string()) for c, v in values.items()}, lines, structural
 
 
+def _excel_text(value: Any, dialect: ExtractDialect) -> str | None:
+    """Excel cells arrive typed; render them in the plant's formats so one typing path validates every format."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime(dialect.timestamp_format)
+    if isinstance(value, date):
+        return value.strftime(dialect.date_format)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[dict[str, pa.Array], list[int], list[Reject]]:
+    """First sheet, header in row 1; the line of a row is its Excel row number."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
+        raise ExtractError(f"{rel}: cannot be read as an Excel workbook: {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise ExtractError(f"{rel}: empty workbook (no header row)")
+        header = [str(h).strip() if h is not None else "" for h in header_row]
+        _check_header(rel, header, dialect)
+        position = {name: header.index(name) for name in dialect.columns.values()}
+        values: dict[str, list[str | None]] = {c: [] for c in dialect.columns}
+        lines: list[int] = []
+        for number, row in enumerate(rows, start=2):
+            if row is None or all(v is None for v in row):
+                continue
+            for contract_col, local in dialect.columns.items():
+                i = position[local]
+                values[contract_col].append(_excel_text(row[i] if i < len(row) else None, dialect))
+            lines.append(number)
+    finally:
+        workbook.close()
+    return {c: pa.array(v, pa.string()) for c, v in values.items()}, lines, []
+
+
+def _read_parquet_columns(path: Path, rel: str, dialect: ExtractDialect) -> tuple[dict[str, pa.Array], list[int], list[Reject]]:
+    """Parquet is typed already; columns keep their types when they match the contract (row i is "line" i + 1)."""
+    import pyarrow.parquet as papq
+
+    try:
+        table = papq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ExtractError(f"{rel}: cannot be read as Parquet: {exc}") from None
+    _check_header(rel, table.column_names, dialect)
+    columns = {c: table.column(local).combine_chunks() for c, local in dialect.columns.items()}
+    return columns, list(range(1, table.num_rows + 1)), []
+
+
 def _check_header(rel: str, header: list[str], dialect: ExtractDialect) -> None:
     missing = [local for local in dialect.columns.values() if local not in header]
     if missing:
@@ -234,6 +296,13 @@ def _convert(
     name: str, values: pa.Array, target: pa.DataType, dialect: ExtractDialect
 ) -> tuple[pa.Array, pa.Array, str]:
     """Convert a string column to ``target``. Returns (converted, bad mask, error text for bad values)."""
+    if not pa.types.is_string(values.type):  # typed formats (Parquet): keep matching types, re-check the rest as text
+        same_kind = values.type == target or (pa.types.is_integer(values.type) and pa.types.is_integer(target)) or (
+            pa.types.is_timestamp(values.type) and pa.types.is_timestamp(target) and values.type.tz == getattr(target, "tz", None)
+        )
+        if same_kind:
+            return pc.cast(values, target), pa.array([False] * len(values), pa.bool_()), "wrong type"
+        values = pc.cast(values, pa.string())
     text = pc.utf8_trim_whitespace(values)
     empty = pc.or_kleene(pc.is_null(text), pc.equal(text, ""))
     too_long = pc.greater(pc.utf8_length(pc.fill_null(text, "")), MAX_FIELD_CHARS)
@@ -310,9 +379,11 @@ def read_extract_file(
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ExtractError(f"{rel}: {size} bytes exceeds the limit of {MAX_FILE_BYTES} bytes")
-    reader = _read_csv_strings if dialect.format == "csv" else _read_jsonl_strings
-    if dialect.format not in ("csv", "jsonl"):
-        raise ExtractError(f"{rel}: format {dialect.format!r} is not supported (csv, jsonl)")
+    readers = {"csv": _read_csv_strings, "jsonl": _read_jsonl_strings, "xlsx": _read_xlsx_strings,
+               "parquet": _read_parquet_columns}
+    if dialect.format not in readers:
+        raise ExtractError(f"{rel}: format {dialect.format!r} is not supported ({', '.join(readers)})")
+    reader = readers[dialect.format]
     columns, lines, structural = reader(path, rel, dialect)
     typed, good, rejects = type_rows(columns, lines, rel, dialect, contract)
     n_rows = len(lines) + len(structural)
@@ -364,6 +435,7 @@ def ingest_table(
         outcome = PlantOutcome(plant_id)
         result.plants[plant_id] = outcome
         folder = landing_root / plant_id / source
+        archive_rejects = _unpack_archives(folder, landing_root)
         files = sorted(p for p in folder.glob(dialect.file_glob) if p.is_file() and not p.is_symlink())
         hashes = {p: sha256_file(p) for p in files}
         latest, ever = _ledger_state(ledger_uri, plant_id, source, table_name)
@@ -371,9 +443,12 @@ def ingest_table(
         current = {str(p.relative_to(landing_root)): h for p, h in hashes.items()}
         if current and all(latest.get(rel) == h for rel, h in current.items()) and set(latest) <= set(current):
             outcome.skipped_unchanged = True
+            outcome.files.extend(archive_rejects)
             continue
         parts: list[pa.Table] = []
         ledger_rows: list[dict[str, Any]] = []
+        if archive_rejects:
+            outcome.files.extend(archive_rejects)
         seen_hashes: set[str] = set()
         for path in files:
             rel = str(path.relative_to(landing_root))
@@ -432,6 +507,18 @@ def ingest_table(
             write_deltalake(ledger_uri, pa.Table.from_pylist(ledger_rows, schema=LEDGER_SCHEMA), mode="append")
     result.table_version = DeltaTable(uri).version()
     return result
+
+
+def _unpack_archives(folder: Path, landing_root: Path) -> list[FileOutcome]:
+    """Unpack zip archives in a plant's landing folder after checking them; refused archives become file outcomes."""
+    refused = []
+    for archive in sorted(folder.glob("*.zip")):
+        rel = str(archive.relative_to(landing_root))
+        try:
+            unpack_zip(archive)
+        except ArchiveError as exc:
+            refused.append(FileOutcome(rel, sha256_file(archive), "refused", rejects=[Reject(rel, None, None, str(exc))]))
+    return refused
 
 
 def _sql_literal(value: str) -> str:
