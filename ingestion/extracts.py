@@ -155,34 +155,44 @@ def _read_csv_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[di
     structural: list[Reject] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        line = row.number if row.number is not None else None
         structural.append(
-            Reject(rel, line, None, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:200])
+            Reject(rel, row.number, None, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:200])
         )
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding=dialect.encoding, column_names=header, skip_rows=1, use_threads=False  # row numbers need serial
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise ExtractError(f"{rel}: cannot be read as {dialect.encoding} CSV: {exc}") from exc
+    def read(use_threads: bool) -> pa.Table:
+        try:
+            return pacsv.read_csv(
+                path,
+                # Row numbers of invalid rows are only known to a serial reader.
+                read_options=pacsv.ReadOptions(encoding=dialect.encoding, column_names=header, skip_rows=1,
+                                               use_threads=use_threads),
+                parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in header}, strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise ExtractError(f"{rel}: cannot be read as {dialect.encoding} CSV: {exc}") from exc
+
+    table = read(use_threads=True)
+    if structural:
+        structural.clear()
+        table = read(use_threads=False)
     # Without embedded newlines, data row i sits on line i + 2; rows skipped by the handler shift the rest.
     skipped = sorted(r.source_line for r in structural if r.source_line)
-    lines, line, k = [], 2, 0
-    for _ in range(table.num_rows):
-        while k < len(skipped) and skipped[k] == line:
-            line, k = line + 1, k + 1
-        lines.append(line)
-        line += 1
-    columns = {contract_col: table.column(local).combine_chunks() for contract_col, local in dialect.columns.items()}
+    if not skipped:
+        lines = pa.array(range(2, table.num_rows + 2), pa.int64())
+    else:
+        lines_list, line, k = [], 2, 0
+        for _ in range(table.num_rows):
+            while k < len(skipped) and skipped[k] == line:
+                line, k = line + 1, k + 1
+            lines_list.append(line)
+            line += 1
+        lines = pa.array(lines_list, pa.int64())
+    columns = {contract_col: table.column(local) for contract_col, local in dialect.columns.items()}
     return columns, lines, structural
 
 
@@ -292,6 +302,23 @@ def _check_header(rel: str, header: list[str], dialect: ExtractDialect) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _day_offset(fmt: str) -> int | None:
+    """Where the day of month sits in text rendered with ``fmt`` (fixed-width formats only), else None."""
+    sample = datetime(2001, 2, 3, 4, 5, 6).strftime(fmt)
+    widths_fixed = all(d not in fmt for d in ("%-", "%b", "%B", "%a", "%A", "%p", "%j", "%y"))
+    return sample.index("03") if widths_fixed and sample.count("03") == 1 else None
+
+
+def _same_day(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """Arrow's strptime rolls impossible dates over (31.06. -> 01.07.): the parsed day must equal the written day."""
+    offset = _day_offset(fmt)
+    if offset is None:  # variable-width format: compare a full round trip instead
+        round_trip = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)
+        return pc.fill_null(pc.equal(round_trip, text), False)
+    written = pc.utf8_slice_codeunits(text, offset, offset + 2)
+    return pc.fill_null(pc.equal(pc.cast(pc.day(parsed), pa.string()), pc.utf8_ltrim(written, characters="0")), False)
+
+
 def _convert(
     name: str, values: pa.Array, target: pa.DataType, dialect: ExtractDialect
 ) -> tuple[pa.Array, pa.Array, str]:
@@ -301,7 +328,7 @@ def _convert(
             pa.types.is_timestamp(values.type) and pa.types.is_timestamp(target) and values.type.tz == getattr(target, "tz", None)
         )
         if same_kind:
-            return pc.cast(values, target), pa.array([False] * len(values), pa.bool_()), "wrong type"
+            return pc.cast(values, target), pa.repeat(pa.scalar(False), len(values)), "wrong type"
         values = pc.cast(values, pa.string())
     text = pc.utf8_trim_whitespace(values)
     empty = pc.or_kleene(pc.is_null(text), pc.equal(text, ""))
@@ -309,21 +336,28 @@ def _convert(
     if pa.types.is_string(target):
         return pc.if_else(empty, None, text), too_long, f"longer than {MAX_FIELD_CHARS} characters"
     if pa.types.is_integer(target):
+        clean = pc.if_else(empty, None, text)
+        try:  # fast path: the whole column casts
+            return pc.cast(clean, target), pa.repeat(pa.scalar(False), len(values)), "not an integer"
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
         ok = pc.match_substring_regex(pc.fill_null(text, ""), _INT.pattern)
         bad = pc.and_(pc.invert(ok), pc.invert(empty))
-        clean = pc.if_else(ok, text, None)
-        return pc.cast(clean, target), bad, "not an integer"
+        return pc.cast(pc.if_else(ok, text, None), target), bad, "not an integer"
     if pa.types.is_floating(target):
         normal = pc.replace_substring(text, ",", ".") if dialect.decimal == "," else text
+        clean = pc.if_else(empty, None, normal)
+        try:
+            return pc.cast(clean, target), pa.repeat(pa.scalar(False), len(values)), "not a number"
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
         ok = pc.match_substring_regex(pc.fill_null(normal, ""), _FLOAT.pattern)
         bad = pc.and_(pc.invert(ok), pc.invert(empty))
         return pc.cast(pc.if_else(ok, normal, None), target), bad, f"not a number (decimal mark {dialect.decimal!r})"
     if pa.types.is_timestamp(target) or pa.types.is_date(target):
         fmt = dialect.date_format if pa.types.is_date(target) else dialect.timestamp_format
         parsed = pc.strptime(pc.if_else(empty, None, text), format=fmt, unit="us", error_is_null=True)
-        # Arrow's strptime rolls impossible dates over (31.06. -> 01.07.): require an exact round trip.
-        round_trip = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)
-        parsed = pc.if_else(pc.equal(round_trip, text), parsed, None)
+        parsed = pc.if_else(_same_day(text, parsed, fmt), parsed, None)
         bad = pc.and_(pc.is_null(parsed), pc.invert(empty))
         if pa.types.is_date(target):
             parsed = pc.cast(parsed, pa.date32())
@@ -334,11 +368,11 @@ def _convert(
 
 
 def type_rows(
-    columns: dict[str, pa.Array], lines: list[int], rel: str, dialect: ExtractDialect, contract: Contract
+    columns: dict[str, pa.Array], lines: pa.Array, rel: str, dialect: ExtractDialect, contract: Contract
 ) -> tuple[dict[str, pa.Array], pa.Array, list[Reject]]:
     """Type every contract column; return typed columns, the mask of good rows, and one reject per bad value."""
     n = len(lines)
-    good = pa.array([True] * n, pa.bool_())
+    good = pa.repeat(pa.scalar(True), n)
     rejects: list[Reject] = []
     typed: dict[str, pa.Array] = {}
     for name, values in columns.items():
@@ -361,7 +395,8 @@ def type_rows(
                     err = f"below minimum {col.minimum}"
                 else:
                     err = message
-                rejects.append(Reject(rel, lines[i], dialect.columns[name], err, None if raw[i] is None else str(raw[i])[:200]))
+                rejects.append(Reject(rel, lines[i].as_py(), dialect.columns[name], err,
+                                      None if raw[i] is None else str(raw[i])[:200]))
         typed[name] = converted
         good = pc.and_(good, pc.invert(pc.fill_null(bad, True)))
     return typed, good, rejects
@@ -385,14 +420,15 @@ def read_extract_file(
         raise ExtractError(f"{rel}: format {dialect.format!r} is not supported ({', '.join(readers)})")
     reader = readers[dialect.format]
     columns, lines, structural = reader(path, rel, dialect)
+    lines = pa.array(lines, pa.int64()) if not isinstance(lines, pa.Array) else lines
     typed, good, rejects = type_rows(columns, lines, rel, dialect, contract)
     n_rows = len(lines) + len(structural)
     keep = pc.indices_nonzero(good)
     data = {name: pc.take(arr, keep) for name, arr in typed.items()}
-    data["plant_id"] = pa.array([dialect.plant_id] * len(keep), pa.string())
-    data["source_file"] = pa.array([rel] * len(keep), pa.string())
-    data["source_line"] = pc.take(pa.array(lines, pa.int64()), keep)
-    data["ingested_at"] = pa.array([ingested_at] * len(keep), pa.timestamp("us", tz="UTC"))
+    data["plant_id"] = pa.repeat(pa.scalar(dialect.plant_id, pa.string()), len(keep))
+    data["source_file"] = pa.repeat(pa.scalar(rel, pa.string()), len(keep))
+    data["source_line"] = pc.take(lines, keep)
+    data["ingested_at"] = pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), len(keep))
     schema = contract.arrow_schema()
     table = pa.Table.from_arrays([data[f.name] for f in schema], schema=schema)
     return table, structural + sorted(rejects, key=lambda r: (r.source_line or 0)), n_rows

@@ -657,8 +657,11 @@ def main(argv: list[str] | None = None) -> int:
         policy=settings.stream_policy,
         max_batch_messages=args.batch,
     )
-    print(json.dumps({"messages": result.messages, "rows_inserted": result.rows_inserted,
-                      "duplicates": result.duplicates, "quarantined": result.quarantined}))
+    import resource
+
+    print(json.dumps({"messages": result.messages, "readings": result.readings, "rows_inserted": result.rows_inserted,
+                      "duplicates": result.duplicates, "quarantined": result.quarantined,
+                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     return 0
 
 
