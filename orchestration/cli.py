@@ -84,7 +84,9 @@ def _execute_main_job():
 
     job = defs.resolve_job_def(MAIN_JOB)
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        # INFO keeps step starts, dbt's progress lines and failures on the console; DEBUG engine events go to the UI.
+        run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 def render_summary(data_root: Path, result) -> str:
