@@ -407,6 +407,8 @@ def drop_stored(rows: pa.Table, table: DeltaTable, watermarks: dict[str, datetim
 
 def _conflict_entries(conflicts: pa.Table, records: Sequence[Record], now: datetime) -> list[dict[str, Any]]:
     """A duplicate with a different value is recorded in quarantine: the stored (first) value wins."""
+    if conflicts.num_rows == 0:
+        return []
     by_offset = {(r.topic, r.partition, r.offset): r for r in records}
     entries = []
     for c in conflicts.to_pylist():
@@ -603,7 +605,8 @@ def ingest_stream(
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         while deadline is None or time.monotonic() < deadline:
             polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_batch_messages)
-            records = [Record(r.topic, r.partition, r.offset, r.key, r.value) for batch in polled.values() for r in batch]
+            # kafka-python's ConsumerRecord carries the same fields as Record; no copy per message.
+            records = [r for batch in polled.values() for r in batch]
             if not records:
                 # Some brokers (Tansu) under-report end offsets, so "caught up" also needs an empty poll.
                 if all(p.next_offset >= p.end_offset for p in result.partitions.values()):
