@@ -263,10 +263,9 @@ def decode_records(
     now: datetime,
     *,
     policy: StreamPolicy = StreamPolicy(),
-    watermarks: dict[str, datetime] | None = None,
+    watermarks: Watermarks | None = None,
 ) -> DecodedBatch:
     """Decode and validate a micro-batch into contract rows; everything refused becomes a quarantine entry."""
-    watermarks = watermarks or {}
     quarantine: list[dict[str, Any]] = []
     parsed = _parse_bulk([r.value for r in records])
     kept_records: list[Record] = list(records)
@@ -298,18 +297,12 @@ def decode_records(
     future_limit = now + policy.future_tolerance
     too_new = pc.greater(reading_at, pa.scalar(future_limit, pa.timestamp("us", tz="UTC")))
     checks.append((pc.fill_null(too_new, False), f"future timestamp: more than {policy.future_tolerance} ahead of {now:%Y-%m-%dT%H:%M:%SZ}"))
-    if watermarks:
-        horizon = pa.array(
-            [
-                (watermarks[p] - policy.lateness_horizon) if p in watermarks else None
-                for p in flat["plant_id"].to_pylist()
-            ],
-            pa.timestamp("us", tz="UTC"),
-        )
-        too_late = pc.fill_null(pc.less(reading_at, horizon), False)
+    if watermarks is not None and watermarks.plants:
+        floor = watermarks.horizon_floor(flat["plant_id"], policy.lateness_horizon)
+        too_late = pc.fill_null(pc.less(reading_at, floor), False)
         checks.append((too_late, f"late: more than {policy.lateness_horizon} behind the plant's watermark"))
 
-    bad = pa.array([False] * flat.num_rows, pa.bool_())
+    bad = pa.repeat(pa.scalar(False), flat.num_rows)
     reasons: dict[int, str] = {}
     for mask, reason in checks:
         new = pc.and_(pc.fill_null(mask, True), pc.invert(bad))
@@ -338,7 +331,7 @@ def decode_records(
         "kafka_topic": pc.take(topics, msg),
         "kafka_partition": pc.take(parts, msg),
         "kafka_offset": pc.take(offsets, msg),
-        "ingested_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "ingested_at": pa.repeat(pa.scalar(now, _TS), n),
     }
     schema = contract.arrow_schema()
     table = pa.Table.from_arrays([pa.array(data[f.name]) if not isinstance(data[f.name], (pa.Array, pa.ChunkedArray))
@@ -384,16 +377,15 @@ def _existing(table: DeltaTable, rows: pa.Table) -> pa.Table:
     return dataset.to_table(columns=[*_KEY, "value"], filter=expr)
 
 
-def drop_stored(rows: pa.Table, table: DeltaTable, watermarks: dict[str, datetime]) -> tuple[pa.Table, int, pa.Table]:
+def drop_stored(rows: pa.Table, table: DeltaTable, watermarks: Watermarks) -> tuple[pa.Table, int, pa.Table]:
     """Remove readings already stored (redeliveries). Returns (new rows, duplicates, conflicting duplicates).
 
-    Only a batch reaching back to or before a plant's watermark needs the (pruned) scan of stored readings.
+    Only a batch reaching back to or before a series' watermark needs the (pruned) scan of stored readings.
     """
     empty = rows.slice(0, 0).append_column("stored_value", pa.array([], pa.float64()))
     if rows.num_rows == 0:
         return rows, 0, empty
-    oldest = rows.group_by("plant_id").aggregate([("reading_at", "min")]).to_pylist()
-    if all(o["plant_id"] not in watermarks or o["reading_at_min"] > watermarks[o["plant_id"]] for o in oldest):
+    if not watermarks.reaches_back(rows):
         return rows, 0, empty
     stored = _existing(table, rows)
     if stored.num_rows == 0:
@@ -423,16 +415,63 @@ def _stored_versions(table: DeltaTable, cluster_id: str, keys: Sequence[tuple[st
     return {k: v for k in keys if (v := table.transaction_version(app_id(cluster_id, *k))) is not None}
 
 
-def plant_watermarks(table: DeltaTable) -> dict[str, datetime]:
-    """Latest reading time per plant, from the Delta log's file statistics (no data scan)."""
-    actions = pa.table(table.get_add_actions(flatten=True))
-    if actions.num_rows == 0 or "partition.plant_id" not in actions.column_names:
-        return {}
-    out: dict[str, datetime] = {}
-    for plant, ts in zip(actions["partition.plant_id"].to_pylist(), actions["max.reading_at"].to_pylist()):
-        if ts is not None and (plant not in out or ts > out[plant]):
-            out[plant] = ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-    return out
+_SERIES = ["plant_id", "asset_local_id", "tag"]
+_TS = pa.timestamp("us", tz="UTC")
+
+
+class Watermarks:
+    """Latest stored reading time per plant (for the lateness horizon) and per series (plant, asset, tag).
+
+    A batch whose readings are all newer than their series' watermark cannot collide with stored readings, so the
+    (pruned) scan for redeliveries is only needed when a batch reaches back in time.
+    """
+
+    def __init__(self, plants: dict[str, datetime], series: pa.Table) -> None:
+        self.plants = plants
+        self.series = series  # plant_id, asset_local_id, tag, max_at
+
+    @classmethod
+    def load(cls, table: DeltaTable, horizon: timedelta) -> Watermarks:
+        """Plants from the log's file statistics; series from the files within the lateness horizon only."""
+        actions = pa.table(table.get_add_actions(flatten=True))
+        plants: dict[str, datetime] = {}
+        if actions.num_rows and "partition.plant_id" in actions.column_names:
+            for plant, ts in zip(actions["partition.plant_id"].to_pylist(), actions["max.reading_at"].to_pylist()):
+                if ts is not None:
+                    ts = ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+                    plants[plant] = max(plants.get(plant, ts), ts)
+        empty = pa.table({"plant_id": pa.array([], pa.string()), "asset_local_id": pa.array([], pa.string()),
+                          "tag": pa.array([], pa.string()), "max_at": pa.array([], _TS)})
+        if not plants:
+            return cls(plants, empty)
+        since = min(plants.values()) - horizon
+        recent = table.to_pyarrow_dataset().to_table(
+            columns=[*_SERIES, "reading_at"], filter=ds.field("reading_at") >= pa.scalar(since, _TS)
+        )
+        series = recent.group_by(_SERIES).aggregate([("reading_at", "max")]).rename_columns([*_SERIES, "max_at"])
+        return cls(plants, series.cast(empty.schema) if series.num_rows else empty)
+
+    def horizon_floor(self, plant_ids: pa.Array, horizon: timedelta) -> pa.Array:
+        """Per row, the oldest acceptable reading time (null where the plant has no watermark yet)."""
+        names = sorted(self.plants)
+        floors = pa.array([self.plants[p] - horizon for p in names], _TS)
+        return pc.take(floors, pc.index_in(plant_ids, value_set=pa.array(names, pa.string())))
+
+    def reaches_back(self, rows: pa.Table) -> bool:
+        if rows.num_rows == 0 or self.series.num_rows == 0:
+            return False
+        joined = rows.select([*_SERIES, "reading_at"]).join(self.series, keys=_SERIES, join_type="inner")
+        return joined.num_rows > 0 and bool(pc.any(pc.less_equal(joined["reading_at"], joined["max_at"])).as_py())
+
+    def advance(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        for row in rows.group_by("plant_id").aggregate([("reading_at", "max")]).to_pylist():
+            plant, ts = row["plant_id"], row["reading_at_max"]
+            self.plants[plant] = max(self.plants.get(plant, ts), ts)
+        latest = rows.group_by(_SERIES).aggregate([("reading_at", "max")]).rename_columns([*_SERIES, "max_at"])
+        both = pa.concat_tables([self.series, latest.cast(self.series.schema)])
+        self.series = both.group_by(_SERIES).aggregate([("max_at", "max")]).rename_columns([*_SERIES, "max_at"])
 
 
 @dataclass
@@ -455,7 +494,7 @@ def commit_records(
     *,
     policy: StreamPolicy = StreamPolicy(),
     now: datetime | None = None,
-    watermarks: dict[str, datetime] | None = None,
+    watermarks: Watermarks | None = None,
 ) -> CommitOutcome:
     """Decode, de-duplicate and commit one micro-batch exactly once (idempotent under retries and rivals)."""
     outcome = CommitOutcome()
@@ -467,7 +506,8 @@ def commit_records(
         outcome.skipped_records = len(records) - len(fresh)
         if not fresh:
             return outcome
-        marks = plant_watermarks(table) if watermarks is None else watermarks
+        # A caller-held Watermarks is advanced after each commit; without one, read it from the table.
+        marks = Watermarks.load(table, policy.lateness_horizon) if watermarks is None or attempt else watermarks
         now_ = now or datetime.now(timezone.utc)
         decoded = decode_records(fresh, contract, now_, policy=policy, watermarks=marks)
         rows, dup_in_batch, conflicts_in_batch = dedupe_batch(decoded.rows)
@@ -498,19 +538,11 @@ def commit_records(
         outcome.conflicts = len(conflicts)
         for q in decoded.quarantine[: len(decoded.quarantine) - len(conflicts)]:
             outcome.quarantined[q["kafka_partition"]] = outcome.quarantined.get(q["kafka_partition"], 0) + 1
-        if watermarks is not None:
-            _advance(watermarks, rows)
+        marks.advance(rows)
+        if watermarks is not None and marks is not watermarks:
+            watermarks.plants, watermarks.series = marks.plants, marks.series
         return outcome
     raise CommitFailedError(f"gave up after {MAX_COMMIT_ATTEMPTS} concurrent commit conflicts on {table_uri}")
-
-
-def _advance(watermarks: dict[str, datetime], rows: pa.Table) -> None:
-    if rows.num_rows == 0:
-        return
-    grouped = rows.group_by("plant_id").aggregate([("reading_at", "max")])
-    for plant, ts in zip(grouped["plant_id"].to_pylist(), grouped["reading_at_max"].to_pylist()):
-        if plant not in watermarks or ts > watermarks[plant]:
-            watermarks[plant] = ts
 
 
 def _write_quarantine(quarantine_uri: str, entries: list[dict[str, Any]], cluster_id: str) -> None:
@@ -601,7 +633,7 @@ def ingest_stream(
             start = resume_offset(topic, tp.partition, stored, earliest[tp])
             consumer.seek(tp, start)
             result.partitions[tp.partition] = PartitionStats(tp.partition, start, start, max(end[tp], start))
-        watermarks = plant_watermarks(table)
+        watermarks = Watermarks.load(table, policy.lateness_horizon)
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         while deadline is None or time.monotonic() < deadline:
             polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_batch_messages)

@@ -16,6 +16,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable
@@ -27,6 +28,7 @@ from ingestion.delta import ensure_contract_table
 from ingestion.settings import StreamPolicy
 from ingestion.stream import (
     OffsetGapError,
+    Watermarks,
     Record,
     app_id,
     commit_records,
@@ -99,7 +101,7 @@ def test_poison_deep_json_and_oversized_messages_are_quarantined_with_their_offs
 
 def test_late_and_future_readings_are_quarantined_with_the_device(tmp_path):
     policy = StreamPolicy(lateness_horizon=timedelta(days=7), future_tolerance=timedelta(minutes=5))
-    watermarks = {"DE-STR": datetime(2026, 6, 9, tzinfo=timezone.utc)}
+    watermarks = Watermarks({"DE-STR": datetime(2026, 6, 9, tzinfo=timezone.utc)}, pa.table({}))
     payloads = [
         json.dumps(reading(1, ts=datetime(2026, 6, 6, tzinfo=timezone.utc), asset="LATE3D")).encode(),  # 3 days late: lands
         json.dumps(reading(2, ts=datetime(2026, 5, 30, tzinfo=timezone.utc), asset="LATE10D")).encode(),
