@@ -1,4 +1,4 @@
-"""Read access to the published OEE marts (`main_marts` in `$NORTHSTAR_DATA_ROOT/warehouse.duckdb`) for the app.
+"""Read access to the published OEE marts (`main_marts` in `$NORTHSTAR_DATA_ROOT/published.duckdb`) for the app.
 
 - Every query opens its own read-only DuckDB connection and closes it: a long-lived handle would keep the file
   open and block `dbt build` from rebuilding the warehouse.
@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 DATA_ROOT_ENV = "NORTHSTAR_DATA_ROOT"
-WAREHOUSE_FILE = "warehouse.duckdb"
+WAREHOUSE_FILE = "published.duckdb"  # the write-audit-publish output; dbt works in warehouse.duckdb
 MARTS_SCHEMA = "main_marts"
 PLANT_DAY_MART = "oee_plant_day"
 ASSET_SHIFT_MART = "oee_asset_shift"

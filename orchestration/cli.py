@@ -95,10 +95,21 @@ def render_summary(data_root: Path, result) -> str:
 
     from ingestion.delta import row_count
 
+    from quality.publication import read_status
+
     lines = []
-    warehouse = data_root / "warehouse.duckdb"
-    if warehouse.exists():
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+    published = data_root / "published.duckdb"
+    status = read_status(published)
+    if status.status == "never":
+        lines.append("  nothing published yet")
+    else:
+        as_of = f"{status.data_as_of:%Y-%m-%d %H:%M:%S %Z}" if status.data_as_of else "never (nothing passed the checks yet)"
+        lines.append(f"  published data as of {as_of} (latest attempt: {status.status})")
+        for reason in status.reasons[:10] if status.status == "blocked" else []:
+            lines.append(f"    blocked by {reason.get('check')}: {reason.get('expectation')} "
+                         f"failing={reason.get('failing')} {reason.get('error') or ''}".rstrip())
+    if published.exists():
+        with duckdb.connect(str(published), read_only=True) as con:
             try:
                 rows = con.execute(
                     """
@@ -124,7 +135,7 @@ def render_summary(data_root: Path, result) -> str:
                 order by schema_name, table_name
                 """
             ).fetchall()
-        lines.append("  warehouse tables (rows):")
+        lines.append("  published tables (rows):")
         for schema, table, n in counts:
             lines.append(f"    {schema}.{table}: {n:,}")
     lines.append("  bronze Delta tables (rows):")
@@ -137,7 +148,7 @@ def render_summary(data_root: Path, result) -> str:
         ev = e.event_specific_data
         if not ev.passed:
             lines.append(f"    FAILED {ev.asset_key.to_user_string()} {ev.check_name}")
-    lines.append(f"  data lives in {data_root}: landing/, lake/ (Delta), warehouse.duckdb, dagster/")
+    lines.append(f"  data lives in {data_root}: landing/, lake/ (Delta), warehouse.duckdb (dbt), published.duckdb (apps), dagster/")
     return "\n".join(lines)
 
 

@@ -80,9 +80,9 @@ def asset_shift_records() -> list[dict[str, object]]:
 
 
 def build_warehouse(data_root: Path) -> Path:
-    """Write `data_root/warehouse.duckdb` with `main_marts.oee_asset_shift` and `main_marts.oee_plant_day`."""
+    """Write `data_root/published.duckdb` with `main_marts.oee_asset_shift` and `main_marts.oee_plant_day`."""
     data_root.mkdir(parents=True, exist_ok=True)
-    path = data_root / "warehouse.duckdb"
+    path = data_root / "published.duckdb"
     with duckdb.connect(str(path)) as connection:
         connection.register("rows", pd.DataFrame(asset_shift_records()))
         connection.execute("create schema main_marts")

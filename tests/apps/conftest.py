@@ -16,7 +16,7 @@ if str(REPO_ROOT) not in sys.path:
 
 @pytest.fixture(scope="session")
 def warehouse_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data root whose `warehouse.duckdb` holds both OEE marts (see `app_fixtures`)."""
+    """A data root whose `published.duckdb` holds both OEE marts (see `app_fixtures`)."""
     root = tmp_path_factory.mktemp("data_root")
     build_warehouse(root)
     return root

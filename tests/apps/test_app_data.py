@@ -93,4 +93,4 @@ def test_warehouse_problem_reports_an_empty_mart(tmp_path: Path) -> None:
 def test_data_root_defaults_to_the_local_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NORTHSTAR_DATA_ROOT", raising=False)
 
-    assert data.warehouse_path() == Path("data") / "warehouse.duckdb"
+    assert data.warehouse_path() == Path("data") / "published.duckdb"

@@ -136,11 +136,11 @@ def test_missing_warehouse_explains_how_to_build_it(
 
     assert not at.exception
     assert "make demo" in at.warning[0].value
-    assert str(tmp_path / "warehouse.duckdb") in at.warning[0].value
+    assert str(tmp_path / "published.duckdb") in at.warning[0].value
 
 
 def test_warehouse_without_marts_explains_how_to_build_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
+    duckdb.connect(str(tmp_path / "published.duckdb")).close()
     monkeypatch.setenv("NORTHSTAR_DATA_ROOT", str(tmp_path))
 
     at = run_app()

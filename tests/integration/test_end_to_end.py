@@ -42,7 +42,7 @@ def demo_root(tmp_path_factory):
 
 
 def _mart(root, table: str) -> list[dict]:
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(root / "published.duckdb"), read_only=True) as con:
         cur = con.execute(f"select * from main_marts.{table}")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
