@@ -61,7 +61,9 @@ def suite_for_contract(contract: Contract) -> gx.ExpectationSuite:
             expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=col.name))
         if col.minimum is not None:
             expectations.append(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=col.minimum))
-    if contract.primary_key:
+    if len(contract.primary_key) == 1:
+        expectations.append(gxe.ExpectColumnValuesToBeUnique(column=contract.primary_key[0]))
+    elif contract.primary_key:
         expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=contract.primary_key))
     # Built with its expectations at once: adding them one by one would need a persisted GE project.
     return gx.ExpectationSuite(name=f"{contract.id}.v{contract.version}", expectations=expectations)

@@ -29,6 +29,8 @@ def test_every_bronze_contract_is_an_asset_with_a_blocking_ge_check():
     _, repo, _ = _load()
     graph = repo.asset_graph
     for contract in load_contracts().values():
+        if contract.layer != "bronze":
+            continue  # silver and published contracts describe dbt models, checked by catalog/drift.py
         key = dg.AssetKey(contract.asset_key)
         assert graph.has(key), key
         checks = [c for c in graph.asset_check_keys if c.asset_key == key and c.name == "contract_suite"]
