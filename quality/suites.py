@@ -7,13 +7,17 @@ GE's SQL engine loses rows with duckdb-engine (see environment-facts), so each b
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
+import pyarrow as pa
+from deltalake import write_deltalake
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from catalog.contracts import Contract
@@ -95,3 +99,31 @@ def validate_frame(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> SuiteResu
             )
         )
     return SuiteResult(suite=suite.name, success=bool(result.success), rows=len(frame), outcomes=tuple(outcomes))
+
+
+RESULTS_SCHEMA = pa.schema(
+    [
+        pa.field("validated_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("run_id", pa.string()),
+        pa.field("dataset", pa.string(), nullable=False),
+        pa.field("suite", pa.string(), nullable=False),
+        pa.field("expectation", pa.string(), nullable=False),
+        pa.field("column", pa.string()),
+        pa.field("success", pa.bool_(), nullable=False),
+        pa.field("unexpected_count", pa.int64(), nullable=False),
+        pa.field("rows_validated", pa.int64(), nullable=False),
+        pa.field("sample", pa.string()),  # up to five failing values, JSON
+    ]
+)
+
+
+def record_results(results_uri: str, dataset: str, result: SuiteResult, *, run_id: str | None = None) -> None:
+    """Append one row per expectation to the quality results Delta table (the checks' history)."""
+    now = datetime.now(timezone.utc)
+    rows = [
+        {"validated_at": now, "run_id": run_id, "dataset": dataset, "suite": result.suite, "expectation": o.expectation,
+         "column": o.column, "success": o.success, "unexpected_count": o.unexpected_count, "rows_validated": result.rows,
+         "sample": json.dumps(o.sample, default=str) if o.sample else None}
+        for o in result.outcomes
+    ]
+    write_deltalake(results_uri, pa.Table.from_pylist(rows, schema=RESULTS_SCHEMA), mode="append")

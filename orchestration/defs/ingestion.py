@@ -14,7 +14,7 @@ from ingestion.extracts import ingest_table
 from ingestion.stream import ingest_stream
 from orchestration.lib.metadata import column_schema, contract_metadata
 from orchestration.resources import NorthstarSettings
-from quality.suites import suite_for_contract, validate_frame
+from quality.suites import record_results, suite_for_contract, validate_frame
 
 GE_CHECK = "contract_suite"
 
@@ -29,11 +29,14 @@ def _check_spec(contract: Contract) -> dg.AssetCheckSpec:
     )
 
 
-def _validate_written(contract: Contract, uri: str, since: datetime) -> dg.AssetCheckResult:
-    """Validate exactly the rows this run wrote (a bounded batch), not the table's whole history."""
-    table = DeltaTable(uri).to_pyarrow_table()
+def _validate_written(
+    contract: Contract, uri: str, since: datetime, results_uri: str, run_id: str
+) -> dg.AssetCheckResult:
+    """Validate exactly the rows this run wrote (a bounded batch), not the table's whole history; keep the results."""
+    table = DeltaTable(uri).to_pyarrow_table(filters=[("ingested_at", ">=", since)])
     batch = table.filter(pc.greater_equal(table["ingested_at"], since))
     result = validate_frame(batch.to_pandas(), suite_for_contract(contract))
+    record_results(results_uri, contract.id, result, run_id=run_id)
     return dg.AssetCheckResult(
         check_name=GE_CHECK,
         passed=result.success,
@@ -46,6 +49,10 @@ def _validate_written(contract: Contract, uri: str, since: datetime) -> dg.Asset
         },
         description=result.summary(),
     )
+
+
+def _results_uri(settings) -> str:
+    return str(settings.lake_root / "_meta" / "quality_results")
 
 
 def _asset_spec_kwargs(contract: Contract) -> dict:
@@ -91,7 +98,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
                 "plants": dg.MetadataValue.json(per_plant),
             }
         )
-        yield _validate_written(contract, uri, started)
+        yield _validate_written(contract, uri, started, _results_uri(settings), context.run_id)
 
     return _extract
 
@@ -130,7 +137,7 @@ def build_stream_asset(contract: Contract) -> dg.AssetsDefinition:
                 ),
             }
         )
-        yield _validate_written(contract, uri, started)
+        yield _validate_written(contract, uri, started, _results_uri(settings), context.run_id)
 
     return _stream
 

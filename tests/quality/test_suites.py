@@ -52,3 +52,20 @@ def test_each_fault_fails_its_expectation_with_a_count(fault, expectation, colum
     failure = next(f for f in result.failures if f.expectation == expectation)
     assert failure.column == column and failure.unexpected_count == count
     assert expectation in result.summary()
+
+
+def test_results_are_kept_with_failing_counts_and_samples(tmp_path):
+    from deltalake import DeltaTable
+
+    from quality.suites import record_results
+
+    uri = str(tmp_path / "quality_results")
+    suite = suite_for_contract(CONTRACT)
+    record_results(uri, CONTRACT.id, validate_frame(_frame(), suite), run_id="r1")
+    record_results(uri, CONTRACT.id, validate_frame(_frame().assign(scrap_qty=[3, -1, 3, -5]), suite), run_id="r2")
+    rows = DeltaTable(uri).to_pyarrow_table().to_pylist()
+    assert {r["run_id"] for r in rows} == {"r1", "r2"}
+    failed = [r for r in rows if not r["success"]]
+    assert len(failed) == 1 and failed[0]["run_id"] == "r2"
+    assert failed[0]["expectation"] == "expect_column_values_to_be_between" and failed[0]["unexpected_count"] == 2
+    assert failed[0]["sample"] == "[-1, -5]"
