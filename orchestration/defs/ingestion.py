@@ -1,6 +1,7 @@
 """Bronze assets: one per data contract. File extracts (MES, ERP) and the Kafka sensor stream."""
 
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
@@ -44,7 +45,9 @@ def _validate_written(
             "suite": result.suite,
             "rows_validated": result.rows,
             "expectations": len(result.outcomes),
-            "failures": dg.MetadataValue.json([o.__dict__ for o in result.failures]) if result.failures else "none",
+            # Samples hold timestamps and numpy values: make them JSON first.
+            "failures": dg.MetadataValue.json(json.loads(json.dumps([o.__dict__ for o in result.failures], default=str)))
+            if result.failures else "none",
             "summary": result.summary(),
         },
         description=result.summary(),
