@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,16 @@ HEADER = ["equipo", "orden", "material", "inicio", "fin", "producido", "buenas",
 
 
 def _write_csv(path: Path, n: int) -> None:
+    """n production-count rows with unique natural keys: 40 assets, one-minute intervals."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    base = datetime(2026, 6, 1)
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(HEADER)
         for i in range(n):
-            h = i % 24
-            w.writerow([f"PR-{i % 40:02d}", f"OT-{i // 1000}", "M-10", f"2026-06-{1 + (i // 24) % 28:02d} {h:02d}:00:00",
-                        f"2026-06-{1 + (i // 24) % 28:02d} {h:02d}:59:59", 50, 48, 2, 0])
+            start = base + timedelta(minutes=i // 40)
+            w.writerow([f"PR-{i % 40:02d}", f"OT-{i // 4000}", "M-10", start.strftime("%Y-%m-%d %H:%M:%S"),
+                        (start + timedelta(seconds=59)).strftime("%Y-%m-%d %H:%M:%S"), 50, 48, 2, 0])
 
 
 def _limit(path: Path, uri: str) -> float:
