@@ -81,7 +81,9 @@ def publish(
     con = duckdb.connect(str(tmp))
     try:
         _copy_log(published, con)
-        con.execute(f"attach '{_quote(warehouse)}' as wh (read_only)")
+        # Attached under its own name: dbt views in the warehouse refer to their tables as <file stem>.<schema>.<table>.
+        alias = warehouse.stem
+        con.execute(f"attach '{_quote(warehouse)}' as {alias} (read_only)")
         if published.exists():
             carried = con.execute(
                 "select table_schema, table_name from information_schema.tables "
@@ -94,7 +96,7 @@ def publish(
         for name in tables:
             schema, table = name.split(".")
             con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create or replace table {schema}.{table} as select * from wh.{schema}.{table}")
+            con.execute(f"create or replace table {schema}.{table} as select * from {alias}.{schema}.{table}")
             counts[name] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         con.execute(
             f"insert into {LOG_TABLE} values (?, ?, 'published', ?, ?, ?, null)",
