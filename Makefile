@@ -5,7 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-NETWORK ?= demo
+# make demo PROFILE=public runs the real-data profile (shared/datasets as plants of the network).
+PROFILE ?= demo
+NETWORK ?= $(PROFILE)
 export NORTHSTAR_DATA_ROOT ?= $(CURDIR)/data
 # Tools the project runs as subprocesses (dbt, dagster-webserver, streamlit) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -23,6 +25,8 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/northstar demo --network $(NETWORK)
+	@# One pending governance proposal to try the approval path by hand (docs/governance.md); idempotent.
+	$(BIN)/northstar catalog propose kpi:oee --set target=0.80 --as bjorn -m "Group OEE target 2027: 80 % (OpEx council)"
 
 apps: install
 	$(BIN)/northstar apps

@@ -36,6 +36,7 @@ class Kpi:
     factors: tuple[str, ...]
     notes: str
     version: str
+    unit: str
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], source: Path) -> Kpi:
@@ -56,6 +57,7 @@ class Kpi:
                 factors=tuple(doc["formula"].get("factors", ())),
                 notes=" ".join(str(doc.get("notes", "")).split()),
                 version=str(doc["version"]),
+                unit=str(doc["unit"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"KPI definition {source} is incomplete or invalid: {error!r}") from error
@@ -67,6 +69,11 @@ class Kpi:
         if self.display_format == "percent":
             return f"{value * 100:.{self.decimals}f}%"
         return f"{value:,.{self.decimals}f}"
+
+    @property
+    def label(self) -> str:
+        """The name, with the unit when the value is not a percentage: `MTTR (min)`."""
+        return self.name if self.display_format == "percent" else f"{self.name} ({self.unit})"
 
     @property
     def d3_format(self) -> str:

@@ -1,6 +1,8 @@
 """Northstar app: the frame and router. Start with `streamlit run apps/streamlit_app.py` from the repo root.
 
-Pages live in `app_pages/`, data access in `data.py`, KPI definitions in `catalog_view.py`.
+Pages live in `app_pages/`, data access in `data.py`, KPI definitions in `catalog_view.py`, the app's settings in
+`app_config.py` (`catalog/apps.yaml`). The frame gives every page its title and the publication status: when the data
+shown was built and, when the latest publication attempt was blocked, which checks failed.
 """
 
 import sys
@@ -14,20 +16,23 @@ if _REPO_ROOT not in sys.path:
 
 import streamlit as st
 
-from apps import data
+from apps import components, data
 
-st.set_page_config(page_title="Northstar OEE", page_icon=":material/factory:", layout="wide")
+st.set_page_config(page_title="Northstar KPIs", page_icon=":material/factory:", layout="wide")
 
 page = st.navigation(
     [
-        st.Page("app_pages/scorecard.py", title="OEE scorecard", icon=":material/leaderboard:", default=True),
+        st.Page("app_pages/scorecard.py", title="Cross-plant scorecard", icon=":material/leaderboard:", default=True),
         st.Page("app_pages/plant_drilldown.py", title="Plant drilldown", icon=":material/precision_manufacturing:"),
     ]
 )
 
-problem = data.warehouse_problem(data.warehouse_path())
+published = data.warehouse_path()
+components.page_styles()
+st.title(page.title)
+components.publication_status(data.publication(published))
+problem = data.warehouse_problem(published)
 if problem:
-    st.title(page.title)
     st.warning(problem, icon=":material/database:")
     st.stop()
 

@@ -1,7 +1,15 @@
 """Data contracts (Open Data Contract Standard v3): loading, validation and the Arrow schemas derived from them.
 
 A contract is the only place a dataset's columns are written. Ingestion writes Delta tables with the Arrow schema
-derived here, the quality suites are built from the same columns, and tests check dbt sources against them.
+derived here, the quality suites are built from the same columns, dbt sources are rendered from them and the dbt
+models of the silver and published layers are checked against them (``catalog/drift.py``).
+
+Two kinds of storage, told apart by the contract's ODCS ``servers`` entry:
+
+- bronze Delta tables (no server, or a ``local`` server): ``physicalName`` is the path under the data root
+  (``lake/bronze/<source>/<table>``) and column ``physicalType`` is an Arrow type name (``timestamp[us, tz=UTC]``);
+- warehouse tables built by dbt (a ``duckdb`` server): ``physicalName`` is ``<schema>.<table>`` in
+  ``warehouse.duckdb`` and column ``physicalType`` is the DuckDB type name dbt declares (``timestamp with time zone``).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from catalog import CATALOG_DIR
 
 CONTRACTS_DIR = CATALOG_DIR / "contracts"
 
-# ODCS leaves physicalType free-form; Northstar writes Arrow type names there.
+# ODCS leaves physicalType free-form; Northstar writes Arrow type names there for Delta tables ...
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int32": pa.int32(),
@@ -32,6 +40,41 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "timestamp[us]": pa.timestamp("us"),
     "timestamp[us, tz=UTC]": pa.timestamp("us", tz="UTC"),
 }
+
+# ... and the DuckDB type names dbt declares for warehouse tables, each with the Arrow type DuckDB reads it as.
+DUCKDB_TYPES: dict[str, pa.DataType] = {
+    "varchar": pa.string(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+}
+_DUCKDB_NAME_OF_ARROW = {arrow: name for name, arrow in DUCKDB_TYPES.items()}
+
+# DuckDB accepts several spellings of one type (dbt YAML and information_schema may use any of them).
+_DUCKDB_ALIASES = {
+    "text": "varchar",
+    "string": "varchar",
+    "int": "integer",
+    "int4": "integer",
+    "int8": "bigint",
+    "long": "bigint",
+    "float8": "double",
+    "bool": "boolean",
+    "timestamptz": "timestamp with time zone",
+    "timestamp without time zone": "timestamp",
+}
+
+WAREHOUSE_SERVER_TYPE = "duckdb"
+
+
+def normalize_duckdb_type(name: str) -> str:
+    """One spelling per DuckDB type: lower case, aliases resolved (``TIMESTAMPTZ`` -> ``timestamp with time zone``)."""
+    key = " ".join(name.strip().lower().split())
+    return _DUCKDB_ALIASES.get(key, key)
 
 
 class ContractError(ValueError):
@@ -49,6 +92,13 @@ class Column:
     unit: str | None
     minimum: float | None
     partitioned: bool
+    physical_type: str = ""  # as written in the contract (Arrow name for Delta, DuckDB name for the warehouse)
+    kpi: str | None = None  # id of the catalog KPI definition (catalog/kpis/<id>.yaml) this column publishes
+
+    @property
+    def duckdb_type(self) -> str:
+        """The DuckDB type of the column, whichever storage the contract describes."""
+        return _DUCKDB_NAME_OF_ARROW[self.arrow_type]
 
 
 @dataclass(frozen=True)
@@ -57,13 +107,16 @@ class Contract:
     version: str
     status: str
     table: str
-    path: str  # physicalName, relative to the data root: lake/<layer>/<source>/<table>
+    # physicalName: for Delta tables the path relative to the data root (lake/<layer>/<source>/<table>); for
+    # warehouse tables <schema>.<table> in warehouse.duckdb (main_marts.oee_asset_shift)
+    path: str
     columns: tuple[Column, ...]
     freshness_hours: float | None
     owner: str | None
     description: str
     file: Path
     raw: dict[str, Any]
+    server_type: str = "local"  # ODCS servers[0].type: local (Delta under the data root) or duckdb (the warehouse)
 
     @property
     def layer(self) -> str:
@@ -71,12 +124,28 @@ class Contract:
 
     @property
     def source(self) -> str:
+        """For bronze the source system (mes, erp, sensor); for the warehouse the dbt folder (intermediate, marts)."""
         return self.id.split(".")[1]
 
     @property
+    def in_warehouse(self) -> bool:
+        """True for tables dbt builds in warehouse.duckdb (silver and published layers)."""
+        return self.server_type == WAREHOUSE_SERVER_TYPE
+
+    @property
     def asset_key(self) -> list[str]:
-        """Asset keys mirror storage: bronze/mes/machine_states is the Delta path, the asset key and the dbt source."""
-        return self.id.split(".")
+        """Asset keys mirror storage: bronze/mes/machine_states is the Delta path, the asset key and the dbt source.
+
+        A warehouse table's asset is its dbt model, keyed by folder and model name as dagster-dbt does
+        (``published.marts.oee_asset_shift`` -> ``marts/oee_asset_shift``).
+        """
+        parts = self.id.split(".")
+        return parts[1:] if self.in_warehouse else parts
+
+    @property
+    def kpi_ids(self) -> list[str]:
+        """The catalog KPI definitions this table publishes, in column order."""
+        return [c.kpi for c in self.columns if c.kpi]
 
     @property
     def column_names(self) -> list[str]:
@@ -124,6 +193,13 @@ def _custom(props: list[dict[str, Any]] | None, name: str) -> Any:
     return None
 
 
+def _server_type(document: dict[str, Any], file: Path) -> str:
+    servers = document.get("servers") or []
+    if len(servers) > 1:
+        raise ContractError(f"{file}: servers: Northstar contracts name at most one server, found {len(servers)}")
+    return servers[0]["type"] if servers else "local"
+
+
 def parse_contract(file: Path) -> Contract:
     document = yaml.safe_load(file.read_text(encoding="utf-8"))
     validate_odcs(document, file)
@@ -131,18 +207,30 @@ def parse_contract(file: Path) -> Contract:
     if len(schema) != 1:
         raise ContractError(f"{file}: schema: Northstar contracts describe exactly one table, found {len(schema)}")
     table = schema[0]
+    server_type = _server_type(document, file)
+    if server_type == WAREHOUSE_SERVER_TYPE:
+        # dbt names the relation after the model, in the schema the server names: the drift check relies on it.
+        expected = f"{document['servers'][0].get('schema', 'main')}.{table['name']}"
+        if table.get("physicalName") != expected:
+            raise ContractError(
+                f"{file}: schema/0/physicalName: {table.get('physicalName')!r} must be {expected!r} "
+                "(<server schema>.<dbt model name>)"
+            )
+    types = DUCKDB_TYPES if server_type == WAREHOUSE_SERVER_TYPE else _ARROW_TYPES
     columns = []
     for i, prop in enumerate(table.get("properties", [])):
         physical = prop.get("physicalType")
-        if physical not in _ARROW_TYPES:
+        if server_type == WAREHOUSE_SERVER_TYPE and isinstance(physical, str):
+            physical = normalize_duckdb_type(physical)
+        if physical not in types:
             raise ContractError(
                 f"{file}: schema/0/properties/{i} ({prop['name']}): physicalType {physical!r} is not one of "
-                f"{sorted(_ARROW_TYPES)}"
+                f"{sorted(types)}"
             )
         columns.append(
             Column(
                 name=prop["name"],
-                arrow_type=_ARROW_TYPES[physical],
+                arrow_type=types[physical],
                 logical_type=prop.get("logicalType", "string"),
                 description=prop.get("description", ""),
                 required=bool(prop.get("required", False)),
@@ -150,6 +238,8 @@ def parse_contract(file: Path) -> Contract:
                 unit=_custom(prop.get("customProperties"), "unit"),
                 minimum=(prop.get("logicalTypeOptions") or {}).get("minimum"),
                 partitioned=bool(prop.get("partitioned", False)),
+                physical_type=physical,
+                kpi=_custom(prop.get("customProperties"), "kpi"),
             )
         )
     freshness = next((s for s in document.get("slaProperties", []) if s.get("property") == "freshness"), None)
@@ -169,6 +259,7 @@ def parse_contract(file: Path) -> Contract:
         description=(document.get("description") or {}).get("purpose", ""),
         file=file,
         raw=document,
+        server_type=server_type,
     )
 
 

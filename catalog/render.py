@@ -6,7 +6,9 @@ The catalog YAML is the source of truth. This module renders, into ``dbt_project
   ``models/staging/<source>/_<source>__sources.yml``;
 - the governed lookups as dbt seeds, from the plant profiles and mappings: ``seeds/catalog/*.csv`` and their
   properties file (column types, keys);
-- one Jinja macro per KPI, from ``catalog/kpis/*.yaml``: ``macros/generated/kpi_formulas.sql``.
+- from ``catalog/kpis/*.yaml``: the value, numerator and denominator macros of every KPI, its approved range and the
+  list of KPIs the long KPI table publishes (``macros/generated/kpi_formulas.sql``), and one dbt unit test per worked
+  example of a definition (``models/intermediate/kpis/_int_kpis_computed__unit_tests.yml``).
 
 ``python -m catalog.render`` rewrites the generated files; ``python -m catalog.render --check`` writes nothing and
 exits 1 when a generated file differs from what the catalog says (a hand edit, or a catalog change not rendered).
@@ -20,6 +22,7 @@ import csv
 import importlib.metadata
 import importlib.util
 import io
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,10 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 _SEEDS_SUBDIR = Path("seeds/catalog")
 _MACROS_SUBDIR = Path("macros/generated")
 _SOURCES_GLOB = "models/staging/*/_*__sources.yml"
+# The model that applies every KPI formula to summed elements, and the unit tests generated from the KPI examples.
+_KPI_UNIT_TEST_MODEL = "int_kpis_computed"
+_KPI_UNIT_TEST_INPUT = "int_kpi_elements_by_grain"
+_KPI_UNIT_TESTS_PATH = Path("models/intermediate/kpis/_int_kpis_computed__unit_tests.yml")
 
 # DuckDB names of the Arrow types the contracts use (documentation on the dbt source columns).
 _DUCKDB_TYPES = {
@@ -84,16 +91,13 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 
 def _source_table(contract: Contract) -> dict[str, Any]:
-    columns = []
-    for column in contract.columns:
-        entry: dict[str, Any] = {
-            "name": column.name,
-            "description": column.description,
-            "data_type": _DUCKDB_TYPES[column.arrow_type],
-        }
-        if column.required:
-            entry["data_tests"] = ["not_null"]
-        columns.append(entry)
+    columns = [
+        {"name": column.name, "description": column.description, "data_type": _DUCKDB_TYPES[column.arrow_type]}
+        for column in contract.columns
+    ]
+    # One test for all required columns of the table, not one per column: a single scan instead of dozens, and a
+    # fifth of the project's test nodes (parse and run time).
+    required = [column.name for column in contract.columns if column.required]
     return {
         "name": contract.table,
         "description": f"{contract.description} (contract {contract.id} {contract.version})",
@@ -106,10 +110,23 @@ def _source_table(contract: Contract) -> dict[str, Any]:
             }
         },
         "data_tests": [
-            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": contract.primary_key}}}
+            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": _row_key(contract)}}},
+            *([{"columns_not_null": {"arguments": {"column_names": required}}}] if required else []),
         ],
         "columns": columns,
     }
+
+
+_LINEAGE_KEY = ["source_file", "source_line"]
+
+
+def _row_key(contract: Contract) -> list[str]:
+    """The columns that identify a row. A key made of the partition columns alone (supplier_quality: "no natural key,
+    the lineage identifies a row") names a partition, not a row; the extract lineage (file, line) does then."""
+    key = contract.primary_key
+    if set(key) <= set(contract.partition_by) and set(_LINEAGE_KEY) <= set(contract.column_names):
+        return [*key, *_LINEAGE_KEY]
+    return key
 
 
 def _sources_files(contracts_dir: Path) -> list[GeneratedFile]:
@@ -231,6 +248,56 @@ def _unit_rows(catalog_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
+_INCIDENT_TYPE_COLUMNS = [
+    _SeedColumn("plant_id", "varchar", "Enterprise plant id"),
+    _SeedColumn("local_type", "varchar", "Plant-local safety event classification, exactly as the plant sends it"),
+    _SeedColumn("enterprise_type", "varchar", "Enterprise incident type (near_miss, first_aid, recordable, lost_time)"),
+    _SeedColumn("is_recordable", "boolean", "Counts as a recordable incident (recordable and lost time)"),
+    _SeedColumn("valid_from", "date", "First local day on which this mapping applies"),
+]
+
+
+def _incident_type_rows(catalog_dir: Path) -> list[dict[str, Any]]:
+    path = catalog_dir / "mappings" / "incident_types.yaml"
+    document = _load_yaml(path)
+    types = document["enterprise_types"]
+    rows = []
+    for mapping in document["mappings"]:
+        kind = mapping["enterprise_type"]
+        if kind not in types:
+            raise ValueError(f"{path}: mapping {mapping} names unknown enterprise_type {kind!r}")
+        rows.append(
+            {
+                "plant_id": mapping["plant_id"],
+                "local_type": mapping["local_type"],
+                "enterprise_type": kind,
+                "is_recordable": bool(types[kind]["is_recordable"]),
+                "valid_from": str(mapping["valid_from"]),
+            }
+        )
+    return rows
+
+
+_ASSET_MAPPING_COLUMNS = [
+    _SeedColumn("plant_id", "varchar", "Enterprise plant id"),
+    _SeedColumn("local_code", "varchar", "Plant-local asset id, exactly as the plant sends it"),
+    _SeedColumn("enterprise_asset_id", "varchar", "Enterprise asset id"),
+    _SeedColumn("asset_class", "varchar", "Enterprise asset class"),
+    _SeedColumn("valid_from", "date", "First local production day on which this mapping applies"),
+]
+_LINE_MAPPING_COLUMNS = [
+    _SeedColumn("plant_id", "varchar", "Enterprise plant id"),
+    _SeedColumn("local_code", "varchar", "Plant-local line id, exactly as the plant sends it"),
+    _SeedColumn("enterprise_line_id", "varchar", "Enterprise line id"),
+    _SeedColumn("valid_from", "date", "First local production day on which this mapping applies"),
+]
+
+
+def _code_mapping_rows(catalog_dir: Path, file: str, columns: list[_SeedColumn]) -> list[dict[str, Any]]:
+    mappings = _load_yaml(catalog_dir / "mappings" / file)["mappings"]
+    return [{c.name: str(m[c.name]) for c in columns} for m in mappings]
+
+
 def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
     seeds = [
         _Seed(
@@ -248,6 +315,30 @@ def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
             _MAPPING_COLUMNS,
             ["plant_id", "local_code", "valid_from"],
             _mapping_rows(catalog_dir),
+        ),
+        _Seed(
+            "asset_mappings",
+            "catalog/mappings/assets.yaml",
+            "Plant-local asset id -> enterprise asset id and asset class, effective-dated.",
+            _ASSET_MAPPING_COLUMNS,
+            ["plant_id", "local_code", "valid_from"],
+            _code_mapping_rows(catalog_dir, "assets.yaml", _ASSET_MAPPING_COLUMNS),
+        ),
+        _Seed(
+            "line_mappings",
+            "catalog/mappings/lines.yaml",
+            "Plant-local line id -> enterprise line id, effective-dated.",
+            _LINE_MAPPING_COLUMNS,
+            ["plant_id", "local_code", "valid_from"],
+            _code_mapping_rows(catalog_dir, "lines.yaml", _LINE_MAPPING_COLUMNS),
+        ),
+        _Seed(
+            "incident_type_mappings",
+            "catalog/mappings/incident_types.yaml",
+            "Plant-local safety event classification -> enterprise incident type, effective-dated.",
+            _INCIDENT_TYPE_COLUMNS,
+            ["plant_id", "local_type", "valid_from"],
+            _incident_type_rows(catalog_dir),
         ),
         _Seed(
             "unit_conversions",
@@ -274,63 +365,347 @@ def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
 
 # --- KPI macros -----------------------------------------------------------------------------------------------------
 
+# A KPI's coverage, unless its definition names another: the share of the planned operation time covered by machine
+# states with a governed mapping (the definitions approved before coverage existed use it).
+_DEFAULT_COVERAGE = {"numerator": "covered_s", "denominator": "pot_s"}
+# The grains of the KPI table (a definition may restrict itself: SQDCP KPIs are plant-level facts, a KPI in a plant's
+# currency is not summed across plants) and the letters of the SQDCP board.
+_LEVELS = ["asset", "line", "plant", "enterprise"]
+_PERIODS = ["shift", "day", "week", "month"]
+_SQDCP_LETTERS = ["S", "Q", "D", "C", "P"]
 
-def _ratio_sql(numerator: str, denominator: str) -> str:
-    return f"(cast({numerator} as double) / nullif({denominator}, 0))"
+# A formula term is a sum of element columns ("apt_s + adet_s"); nothing else may reach the SQL.
+_TERM_SEPARATOR = "+"
 
 
-def _kpi_macro(kpi: dict[str, Any], kpis: dict[str, dict[str, Any]]) -> str:
-    formula = kpi["formula"]
-    comment = f"{{# {kpi['name']} ({kpi['id']} {kpi['version']}): {formula['text']} #}}"
-    if formula["kind"] == "ratio":
-        body = f"    {_ratio_sql(formula['numerator'], formula['denominator'])}"
-    elif formula["kind"] == "product":
-        factors = [kpis[f] for f in formula["factors"]]
-        if any(f["formula"]["kind"] != "ratio" for f in factors):
-            raise ValueError(f"KPI {kpi['id']}: a product's factors must be ratios")
-        # The zero rule of design.md, stated over the factors: no planned basis (first denominator 0) -> null;
-        # a basis but nothing to divide by further on (no production time, nothing produced) -> 0, because the
-        # unit had planned busy time and produced nothing. For OEE: null if pbt_s = 0, 0 if apt_s = 0 or pq = 0.
-        basis = factors[0]["formula"]["denominator"]
-        empty = " or ".join(f"{f['formula']['denominator']} = 0" for f in factors[1:])
-        product = " * ".join(f"{{{{ kpi_{f['id']}() }}}}" for f in factors)
-        body = (
-            "    case\n"
-            f"        when nullif({basis}, 0) is null then null\n"
-            f"        when {empty} then 0.0\n"
-            f"        else {product}\n"
-            "    end"
+def _element_columns(expression: Any, where: str) -> list[str]:
+    columns = [part.strip() for part in str(expression).split(_TERM_SEPARATOR)]
+    if not columns or not all(column.isidentifier() for column in columns):
+        raise ValueError(f"{where}: {expression!r} must be element columns joined by '+'")
+    return columns
+
+
+def _term_sql(expression: Any, divisor: Any, where: str) -> str:
+    columns = _element_columns(expression, where)
+    sql = columns[0] if len(columns) == 1 else f"({' + '.join(columns)})"
+    if divisor is not None:
+        if not isinstance(divisor, int | float) or divisor <= 0:
+            raise ValueError(f"{where}: divisor {divisor!r} must be a positive number")
+        sql = f"({sql} / {divisor})"
+    return sql
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    """numerator / denominator over element columns, each optionally divided by a unit divisor (s -> h)."""
+
+    numerator: str
+    denominator: str
+
+    @classmethod
+    def of(cls, spec: dict[str, Any], where: str) -> _Ratio:
+        return cls(
+            _term_sql(spec["numerator"], spec.get("numerator_divisor"), f"{where} numerator"),
+            _term_sql(spec["denominator"], spec.get("denominator_divisor"), f"{where} denominator"),
         )
+
+    @property
+    def value_sql(self) -> str:
+        return f"(cast({self.numerator} as double) / nullif({self.denominator}, 0))"
+
+
+def formula_columns(kpi: dict[str, Any], kpis: dict[str, dict[str, Any]]) -> list[str]:
+    """Every element column the KPI's value is computed from, in formula order."""
+    formula = kpi["formula"]
+    if formula["kind"] == "count":
+        return _element_columns(formula["numerator"], kpi["id"])
+    if formula["kind"] == "ratio":
+        specs = [formula]
     else:
-        raise ValueError(f"KPI {kpi['id']}: unknown formula kind {formula['kind']!r}")
-    return f"{comment}\n{{% macro kpi_{kpi['id']}() -%}}\n{body}\n{{%- endmacro %}}\n"
+        specs = ([formula["basis"]] if "basis" in formula else []) + [kpis[f]["formula"] for f in formula["factors"]]
+    columns: list[str] = []
+    for spec in specs:
+        for side in ("numerator", "denominator"):
+            columns += [c for c in _element_columns(spec[side], kpi["id"]) if c not in columns]
+    return columns
+
+
+@dataclass(frozen=True)
+class _KpiSql:
+    """The SQL of one KPI: value, numerator and denominator, with value = numerator / denominator."""
+
+    value: str
+    numerator: str
+    denominator: str
+
+
+def _kpi_sql(kpi: dict[str, Any], kpis: dict[str, dict[str, Any]], *, expand: bool) -> _KpiSql:
+    """The KPI's SQL over element columns. A product refers to its factors' macros (``expand=False``, readable macros)
+    or repeats their SQL inline (``expand=True``, for the KPI list the long table loops over)."""
+    formula = kpi["formula"]
+    where = f"KPI {kpi['id']}"
+    if formula["kind"] == "ratio":
+        ratio = _Ratio.of(formula, where)
+        return _KpiSql(
+            f"    {ratio.value_sql}", f"cast({ratio.numerator} as double)", f"cast({ratio.denominator} as double)"
+        )
+    if formula["kind"] == "count":
+        # a number of events or hours in the period: the sum itself (denominator 1, so value = numerator holds)
+        total = _term_sql(formula["numerator"], formula.get("numerator_divisor"), f"{where} numerator")
+        # (no facts at all for the row: null, not 0: nothing was reported)
+        return _KpiSql(
+            f"    cast({total} as double)", f"cast({total} as double)", f"case when {total} is not null then 1.0 end"
+        )
+    if formula["kind"] != "product":
+        raise ValueError(f"{where}: unknown formula kind {formula['kind']!r}")
+    factors = [kpis[f] for f in formula["factors"]]
+    if any(f["formula"]["kind"] != "ratio" for f in factors):
+        raise ValueError(f"{where}: a product's factors must be ratios")
+    ratios = [_Ratio.of(f["formula"], f"KPI {f['id']}") for f in factors]
+    # The basis is the first factor (OEE: availability) unless the definition names one (NEE: AUPT / PBT).
+    has_basis = "basis" in formula
+    basis = _Ratio.of(formula["basis"], f"{where} basis") if has_basis else ratios[0]
+    later = ratios if has_basis else ratios[1:]
+    terms = [basis.value_sql] if has_basis else []
+    terms += [r.value_sql if expand else f"{{{{ kpi_{f['id']}() }}}}" for r, f in zip(ratios, factors)]
+    # The zero rule of design.md, stated over the factors: no planned basis (basis denominator 0) -> null;
+    # a basis but nothing to divide by further on (no production time, nothing produced) -> 0, because the
+    # unit had planned busy time and produced nothing. For OEE: null if pbt_s = 0, 0 if apt_s = 0 or pq = 0.
+    empty = " or ".join(f"{r.denominator} = 0" for r in later)
+    value = (
+        "    case\n"
+        f"        when nullif({basis.denominator}, 0) is null then null\n"
+        f"        when {empty} then 0.0\n"
+        f"        else {' * '.join(terms)}\n"
+        "    end"
+    )
+    # A product of ratios has no additive numerator; the KPI table states it over the basis denominator
+    # (OEE x PBT: the effective time), so that value = numerator / denominator still holds.
+    own_value = " ".join(value.split()) if expand else f"{{{{ kpi_{kpi['id']}() }}}}"
+    numerator = f"({own_value}) * {basis.denominator}"
+    return _KpiSql(value, numerator, f"cast({basis.denominator} as double)")
+
+
+def _kpi_macros(kpi: dict[str, Any], kpis: dict[str, dict[str, Any]]) -> str:
+    """The value, numerator and denominator macros of one KPI (value = numerator / denominator)."""
+    sql = _kpi_sql(kpi, kpis, expand=False)
+    comment = f"{{# {kpi['name']} ({kpi['id']} {kpi['version']}): {kpi['formula']['text']} #}}"
+    return (
+        f"{comment}\n"
+        f"{{% macro kpi_{kpi['id']}() -%}}\n{sql.value}\n{{%- endmacro %}}\n"
+        f"{{% macro kpi_{kpi['id']}_numerator() -%}}\n    {sql.numerator}\n{{%- endmacro %}}\n"
+        f"{{% macro kpi_{kpi['id']}_denominator() -%}}\n    {sql.denominator}\n{{%- endmacro %}}\n"
+    )
 
 
 def _kpi_ranges_macro(kpis: dict[str, dict[str, Any]]) -> str:
     ranges = {kpi_id: {"min": k["range"]["min"], "max": k["range"]["max"]} for kpi_id, k in kpis.items()}
     return (
-        "{# The approved range of each KPI, for the kpi_within_range data test. #}\n"
+        "{# The approved range of each KPI, for the kpi_within_range data test (None: unbounded). #}\n"
         "{% macro kpi_ranges() -%}\n"
         f"    {{{{ return({ranges!r}) }}}}\n"
         "{%- endmacro %}\n"
     )
 
 
-def _kpi_file(catalog_dir: Path) -> GeneratedFile:
+def _expanded(kpi: dict[str, Any], kpis: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
+    sql = _kpi_sql(kpi, kpis, expand=True)
+    return " ".join(sql.value.split()), sql.numerator, sql.denominator
+
+
+def _kpi_definitions_macro(kpis: dict[str, dict[str, Any]]) -> str:
+    definitions = []
+    for kpi_id, kpi in kpis.items():
+        # `coverage: null`: nothing says how complete the inputs are (a count of safety events)
+        coverage = kpi.get("coverage", _DEFAULT_COVERAGE) or {"numerator": None, "denominator": None}
+        levels, periods = kpi.get("levels", _LEVELS), kpi.get("periods", _PERIODS)
+        if not set(levels) <= set(_LEVELS) or not set(periods) <= set(_PERIODS):
+            raise ValueError(f"KPI {kpi_id}: levels must be among {_LEVELS} and periods among {_PERIODS}")
+        if kpi.get("sqdcp") not in (None, *_SQDCP_LETTERS):
+            raise ValueError(f"KPI {kpi_id}: sqdcp must be one of {_SQDCP_LETTERS}")
+        definitions.append(
+            {
+                "id": kpi_id,
+                "version": str(kpi["version"]),
+                "unit": kpi["unit"],
+                # the elements the KPI is summed from: asset-shift facts, or plant-day facts (SQDCP)
+                "basis": kpi.get("basis", "asset_shift"),
+                "levels": list(levels),
+                "periods": list(periods),
+                "sqdcp": kpi.get("sqdcp"),
+                "target": kpi.get("target"),
+                "trend": kpi["trend"],
+                "columns": formula_columns(kpi, kpis),
+                **dict(zip(("value_sql", "numerator_sql", "denominator_sql"), _expanded(kpi, kpis))),
+                **{
+                    f"coverage_{side}": None if coverage[side] is None
+                    else _element_columns(coverage[side], f"KPI {kpi_id} coverage")[0]
+                    for side in ("numerator", "denominator")
+                },
+            }
+        )
+    return (
+        "{# Every KPI of the catalog, in id order: what the long KPI table publishes per row. #}\n"
+        "{% macro kpi_definitions() -%}\n"
+        f"    {{{{ return({definitions!r}) }}}}\n"
+        "{%- endmacro %}\n"
+    )
+
+
+def load_kpi_definitions(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
+    """Every KPI definition of ``catalog/kpis``, by id (sorted), checked enough to render SQL from it."""
     kpis = {}
     for path in sorted((catalog_dir / "kpis").glob("*.yaml")):
         kpi = _load_yaml(path)
-        if not str(kpi["id"]).isidentifier():
-            raise ValueError(f"{path}: KPI id {kpi['id']!r} cannot name a macro")
+        if not str(kpi["id"]).isidentifier() or kpi["id"] != path.stem:
+            raise ValueError(f"{path}: KPI id {kpi['id']!r} must be an identifier and the file name")
         kpis[kpi["id"]] = kpi
+    for kpi in kpis.values():
+        for factor in kpi["formula"].get("factors", []):
+            if factor not in kpis:
+                raise ValueError(f"KPI {kpi['id']}: factor {factor!r} has no definition")
+    return dict(sorted(kpis.items()))
+
+
+def _loss_categories_file(catalog_dir: Path) -> GeneratedFile:
+    """The loss categories of the governed machine-state mapping and the ISO element each lies in, so that the
+    asset-shift elements carry one column per category (and the loss waterfall one step) without naming them in SQL."""
+    states = _load_yaml(catalog_dir / "mappings" / "machine_states.yaml")["enterprise_states"]
+    categories: dict[str, str] = {}
+    for state, spec in states.items():
+        category, element = spec["loss_category"], spec["iso_element"]
+        if not str(category).isidentifier():
+            raise ValueError(f"machine_states.yaml: loss category {category!r} of {state} cannot name a column")
+        if categories.setdefault(category, element) != element:
+            raise ValueError(f"machine_states.yaml: loss category {category!r} lies in two ISO elements")
+    listed = [{"loss_category": c, "iso_element": e} for c, e in categories.items()]
+    return GeneratedFile(
+        _MACROS_SUBDIR / "loss_categories.sql",
+        "{#- generated from catalog/mappings/machine_states.yaml by catalog/render.py — do not edit. -#}\n"
+        "{# Every loss category of the enterprise machine states, with its ISO 22400-2 time element. #}\n"
+        "{% macro loss_categories() -%}\n"
+        f"    {{{{ return({listed!r}) }}}}\n"
+        "{%- endmacro %}\n",
+    )
+
+
+# The ISO 22400-2 elements a plant's local OEE formula may name, and the element column each one is in SQL.
+_LOCAL_ELEMENTS = {
+    "PRI x PQ": "pri_pq_s", "APT": "apt_s", "POT": "pot_s", "PBT": "pbt_s", "PDOT": "pdot_s", "AUST": "aust_s",
+    "ADET": "adet_s", "ADOT": "adot_s", "PQ": "pq", "GQ": "gq", "SQ": "sq", "RQ": "rq",
+}
+_LOCAL_FACTORS = ("availability", "performance", "quality")
+# What each factor computes in ISO 22400-2, and the cause a plant's deviation from it is filed under: a different
+# basis time is the calendar (planned down time counted as loss), a different split of time or parts is the mapping
+# (setup or idle time, reworked parts classified otherwise), a different ratio or combination is the definition.
+_ISO_FACTORS = {"availability": "APT / PBT", "performance": "PRI x PQ / APT", "quality": "GQ / PQ",
+                "oee": "availability x performance x quality"}
+
+
+def _local_term_sql(text: str, variables: dict[str, str]) -> str | None:
+    """A sum or difference of elements (or factor variables) and numbers as SQL; None if it names anything else."""
+    tokens = re.findall(r"PRI x PQ|[A-Za-z_]+|\d+(?:\.\d+)?|[-+()*]|\bx\b", text)
+    if "".join(tokens).replace(" ", "") != text.replace(" ", ""):
+        return None
+    sql = []
+    for token in tokens:
+        if token in _LOCAL_ELEMENTS:
+            sql.append(f"cast({_LOCAL_ELEMENTS[token]} as double)")
+        elif token in variables:
+            sql.append(variables[token])
+        elif token == "x":
+            sql.append("*")
+        elif re.fullmatch(r"\d+(?:\.\d+)?|[-+()*]", token):
+            sql.append(token)
+        else:
+            return None
+    return " ".join(sql)
+
+
+def _local_expression_sql(text: str, variables: dict[str, str]) -> str | None:
+    """`numerator / denominator` (or a plain term) as SQL, with the local systems' rule: dividing by zero gives 0."""
+    parts = [part.strip() for part in re.split(r"\s/\s", str(text).strip())]
+    if len(parts) == 1:
+        return _local_term_sql(parts[0], variables)
+    if len(parts) != 2:
+        return None
+    numerator, denominator = (_local_term_sql(part, variables) for part in parts)
+    if numerator is None or denominator is None:
+        return None
+    return f"coalesce(({numerator}) / nullif({denominator}, 0), 0.0)"
+
+
+def _local_cause(factor: str, text: str) -> str | None:
+    if " ".join(str(text).split()) == _ISO_FACTORS[factor]:
+        return None
+    if factor == "availability":
+        return "calendar" if "POT" in str(text) else "mapping"
+    return "mapping" if factor == "quality" else "definition"
+
+
+def _local_oee_file(catalog_dir: Path) -> GeneratedFile:
+    """Each plant's own OEE formula as SQL over the governed elements, with the cause each deviation is filed under
+    (for the reconciliation of local and enterprise OEE); a formula that names anything but ISO elements is listed
+    with null SQL (its gap stays unexplained)."""
+    document = _load_yaml(catalog_dir / "mappings" / "local_oee_formulas.yaml")
+    plants = {}
+    for plant_id, spec in sorted(document["plants"].items()):
+        formula = document["formulas"][spec["formula"]]
+        factors = {f: _local_expression_sql(formula[f], {}) for f in _LOCAL_FACTORS}
+        oee = _local_expression_sql(formula["oee"], {f: f"({{{f}}})" for f in _LOCAL_FACTORS})
+        expressible = None not in factors.values() and oee is not None
+        plants[plant_id] = {
+            "formula": spec["formula"],
+            "scale": 100.0 if spec["unit"] == "percent" else 1.0,
+            "decimals": int(spec["decimals"]),
+            **{f"{f}_sql": factors[f] if expressible else None for f in _LOCAL_FACTORS},
+            # the combination, with {availability}, {performance} and {quality} standing for the factors
+            "oee_sql": oee if expressible else None,
+            **{f"{f}_cause": _local_cause(f, formula[f]) for f in (*_LOCAL_FACTORS, "oee")},
+        }
+    return GeneratedFile(
+        _MACROS_SUBDIR / "local_oee_formulas.sql",
+        "{#- generated from catalog/mappings/local_oee_formulas.yaml by catalog/render.py — do not edit. -#}\n"
+        "{# Each plant's own OEE formula over the governed elements, and the cause each deviation is filed under. #}\n"
+        "{% macro local_oee_formulas() -%}\n"
+        f"    {{{{ return({plants!r}) }}}}\n"
+        "{%- endmacro %}\n",
+    )
+
+
+def _kpi_file(catalog_dir: Path) -> GeneratedFile:
+    kpis = load_kpi_definitions(catalog_dir)
     header = (
         "{#- generated from catalog/kpis/*.yaml by catalog/render.py — do not edit.\n"
-        "    Each macro expands to the KPI over mart columns of the same name, so it works on one asset-shift\n"
+        "    Each macro expands to the KPI over element columns of the same name, so it works on one asset-shift\n"
         "    and, applied to summed columns, as the ratio of sums of any rollup. -#}\n"
     )
-    parts = [header, *(_kpi_macro(kpi, kpis) for kpi in kpis.values())]
-    parts.append(_kpi_ranges_macro(kpis))
+    parts = [header, *(_kpi_macros(kpi, kpis) for kpi in kpis.values())]
+    parts += [_kpi_ranges_macro(kpis), _kpi_definitions_macro(kpis)]
     return GeneratedFile(_MACROS_SUBDIR / "kpi_formulas.sql", "\n".join(parts))
+
+
+def _kpi_unit_tests_file(catalog_dir: Path) -> GeneratedFile:
+    """One dbt unit test per worked example of a KPI definition, on the model that applies the formulas.
+
+    The expected value is the catalog's (worked by hand from the example); dbt computes it with the generated
+    macro, so a formula that drifts from its own documented example fails the build.
+    """
+    unit_tests = []
+    for kpi_id, kpi in load_kpi_definitions(catalog_dir).items():
+        for number, example in enumerate(kpi.get("examples") or [], start=1):
+            unit_tests.append(
+                {
+                    "name": f"{_KPI_UNIT_TEST_MODEL}_{kpi_id}_example_{number}",
+                    "description": f"{kpi['name']} {kpi['version']}: {example['description']}",
+                    "model": _KPI_UNIT_TEST_MODEL,
+                    "given": [{"input": f"ref('{_KPI_UNIT_TEST_INPUT}')", "rows": [dict(example["elements"])]}],
+                    "expect": {"rows": [{kpi_id: example["value"]}]},
+                }
+            )
+    return GeneratedFile(
+        _KPI_UNIT_TESTS_PATH, _yaml_text("catalog/kpis/*.yaml (examples)", {"version": 2, "unit_tests": unit_tests})
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------------------------------
@@ -342,6 +717,9 @@ def generated_files(*, catalog_dir: Path = CATALOG_DIR) -> list[GeneratedFile]:
         *_sources_files(catalog_dir / "contracts"),
         *_seed_files(catalog_dir),
         _kpi_file(catalog_dir),
+        _kpi_unit_tests_file(catalog_dir),
+        _loss_categories_file(catalog_dir),
+        _local_oee_file(catalog_dir),
     ]
 
 

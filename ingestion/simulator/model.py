@@ -1,7 +1,8 @@
-"""The simulated network in memory: plants, assets, shifts, state timelines, orders and production intervals.
+"""The simulated network in memory: plants, assets, shifts, state timelines, orders, counts, ERP, people and safety.
 
 All instants are whole seconds since the Unix epoch, in UTC (`int`), so that every duration the ground truth sums is
-exact. Conversion to the plant's local wall clock happens only when extracts are written.
+exact. Conversion to the plant's local wall clock happens only when extracts are written. Quantities and times are
+held in enterprise units (pieces, seconds, kg, hours); extracts convert them to each plant's units.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .config import NetworkConfig, PlantConfig
+from .config import PlantConfig
 from .profiles import PlantProfile, StateMapping
 
 
@@ -29,12 +30,14 @@ class ShiftWindow:
 
 @dataclass(frozen=True)
 class Material:
-    """A material of the plant's ERP with its ideal cycle time (PRI), as written and in seconds."""
+    """A material of the plant's ERP with its ideal cycle time (PRI) as written, its weight and standard cost."""
 
     material_local_id: str
     material_name: str
     ideal_cycle_time: float
     ideal_cycle_time_unit: str
+    net_weight_kg: float = 1.0
+    standard_cost: float = 1.0  # per piece, in the plant's currency
 
     @property
     def ideal_cycle_time_s(self) -> float:
@@ -73,12 +76,13 @@ class StateEvent:
 
 @dataclass(frozen=True)
 class Order:
-    """A production order on one asset from `start` until the next order starts (or the period ends)."""
+    """A production order on one asset from `start` (its setup) until the next order starts or the period ends."""
 
     order_id: str
     material: Material
     start: int
     speed_factor: float  # actual rate / ideal rate while running, < 1
+    planned_end: int  # when planning expected the order to finish (basis of its ERP quantity and due date)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,96 @@ class SimulatedAsset:
     intervals: list[ProductionInterval]
 
 
+@dataclass(frozen=True)
+class WorkOrder:
+    """The ERP view of an order: quantity and due date planned at release."""
+
+    order_id: str
+    asset_local_id: str
+    material: Material
+    order_qty: int
+    released_date: dt.date
+    due_date: dt.date
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """One delivery against a work order (at most one per order)."""
+
+    shipment_id: str
+    order_id: str
+    material: Material
+    ordered_qty: int
+    shipped_qty: int
+    promised_date: dt.date
+    shipped_date: dt.date
+    gross_weight_kg: float
+
+    @property
+    def on_time_in_full(self) -> bool:
+        return self.shipped_date <= self.promised_date and self.shipped_qty >= self.ordered_qty
+
+
+@dataclass(frozen=True)
+class StandardCost:
+    """A material's standard cost per piece (in the plant's currency) from `valid_from` on."""
+
+    material: Material
+    valid_from: dt.date
+    cost_per_piece: float
+
+
+@dataclass(frozen=True)
+class SupplierQualityRecord:
+    """One supplier-quality row: defects and downtime caused by a vendor's material on a day."""
+
+    report_date: dt.date
+    plant_name: str
+    vendor_id: str
+    vendor_name: str
+    material_local_id: str
+    material_type: str
+    category: str
+    defect_id: str
+    defect: str
+    defect_type: str
+    defect_qty: int
+    downtime_min: float
+
+
+@dataclass(frozen=True)
+class AttendanceRecord:
+    """One employee in one scheduled shift (times in hours)."""
+
+    employee_id: str
+    shift_date: dt.date
+    shift_code: str
+    scheduled_h: float
+    attended_h: float
+    absence_reason: str | None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    employee_id: str
+    training_date: dt.date
+    course: str
+    hours: float
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A safety event; `enterprise_type` is near_miss | first_aid | recordable | lost_time."""
+
+    incident_id: str
+    occurred_at: int
+    enterprise_type: str
+    local_type: str
+    line_local_id: str | None
+    lost_days: int
+    description: str
+
+
 @dataclass
 class SimulatedPlant:
     profile: PlantProfile
@@ -111,6 +205,13 @@ class SimulatedPlant:
     materials: list[Material]
     state_mappings: list[StateMapping]
     assets: list[SimulatedAsset] = field(default_factory=list)
+    work_orders: list[WorkOrder] = field(default_factory=list)
+    shipments: list[Shipment] = field(default_factory=list)
+    standard_costs: list[StandardCost] = field(default_factory=list)
+    supplier_quality: list[SupplierQualityRecord] = field(default_factory=list)
+    attendance: list[AttendanceRecord] = field(default_factory=list)
+    training: list[TrainingRecord] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
 
     @property
     def plant_id(self) -> str:
@@ -123,9 +224,3 @@ class SimulatedPlant:
     @property
     def period_end(self) -> int:
         return self.shifts[-1].end
-
-
-@dataclass
-class SimulatedNetwork:
-    config: NetworkConfig
-    plants: list[SimulatedPlant]

@@ -1,5 +1,8 @@
 """Production counts of one asset: one interval per local clock hour, shift and order, never crossing a shift.
 
+Local clock hours follow the plant's time zone through DST changes; no interval boundary lies in the first pass of
+a repeated hour (shifts.py), so in October the interval that covers the change is two hours long.
+
 The produced quantity follows from the running time in the interval, the material's ideal cycle time and the
 order's speed factor (< 1), rounded down, so effectiveness (PRI x PQ / APT) can never exceed 1.
 """
@@ -11,10 +14,11 @@ import itertools
 import math
 import random
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from .model import Order, ProductionInterval, ShiftWindow, StateEvent
+from .shifts import NO_FALL_BACK, FallBackWindows, local_hour_boundaries
 
-HOUR = 3600
 # Per asset: scrap 0.5-3 %, rework 0-1.5 % of the produced quantity.
 SCRAP_RATE = (0.005, 0.03)
 REWORK_RATE = (0.0, 0.015)
@@ -32,14 +36,14 @@ def running_seconds(events: Sequence[StateEvent], starts: Sequence[int], begin: 
     return total
 
 
-def _slice_bounds(shift: ShiftWindow, order_starts: Sequence[int], utc_offset_s: int) -> list[int]:
+def _slice_bounds(
+    shift: ShiftWindow, order_starts: Sequence[int], tz: ZoneInfo, fall_back: FallBackWindows
+) -> list[int]:
     """Shift start and end, every full local hour and every order change inside the shift, sorted."""
-    bounds = {shift.start, shift.end}
-    first_hour = shift.start - (shift.start + utc_offset_s) % HOUR + HOUR
-    bounds.update(range(first_hour, shift.end, HOUR))
+    bounds = {shift.start, shift.end, *local_hour_boundaries(shift.start, shift.end, tz)}
     low, high = bisect.bisect_right(order_starts, shift.start), bisect.bisect_left(order_starts, shift.end)
     bounds.update(order_starts[low:high])
-    return sorted(bounds)
+    return sorted({fall_back.snap(bound) for bound in bounds})
 
 
 def _split_defects(rng: random.Random, produced: int, rate: float) -> int:
@@ -53,7 +57,8 @@ def simulate_intervals(
     shifts: Sequence[ShiftWindow],
     events: Sequence[StateEvent],
     orders: Sequence[Order],
-    utc_offset_s: int,
+    tz: ZoneInfo,
+    fall_back: FallBackWindows = NO_FALL_BACK,
 ) -> list[ProductionInterval]:
     """Count rows for every hour slice of every shift; slices without running time report zero."""
     scrap_rate, rework_rate = rng.uniform(*SCRAP_RATE), rng.uniform(*REWORK_RATE)
@@ -61,7 +66,7 @@ def simulate_intervals(
     order_starts = [order.start for order in orders]
     intervals = []
     for shift in shifts:
-        bounds = _slice_bounds(shift, order_starts, utc_offset_s)
+        bounds = _slice_bounds(shift, order_starts, tz, fall_back)
         for begin, end in itertools.pairwise(bounds):
             order = orders[bisect.bisect_right(order_starts, begin) - 1]
             running = running_seconds(events, starts, begin, end)

@@ -1,36 +1,47 @@
-"""Plant profiles and machine-state mappings, read from the catalog.
+"""The simulator's view of the catalog: plant profiles and the governed mappings it must write codes for.
 
-A plant profile (`catalog/plants/<plant_id>.yaml`) says how a plant's systems emit their extracts: time zone, shift
-pattern and, per source, the file dialect and the local column names. The simulator writes exactly that dialect;
-ingestion can reuse these loaders to read it back.
+One loader for the extract dialects: `catalog.plants.parse_plant` (the module ingestion reads extracts with) parses
+every `catalog/plants/<plant_id>.yaml`; this module adds only what the simulator alone needs from the same file
+(shift pattern by weekday, holidays, units, currency) and reads the governed mappings under `catalog/mappings/`
+(machine states, incident types, sensor tags, plant names, local OEE formulas). So the simulator writes exactly the
+dialect ingestion reads, by construction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from catalog.plants import ExtractDialect, parse_plant
+from catalog.plants import PlantProfile as CatalogPlant
+
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalog"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EXTRACT_FORMATS = ("csv", "jsonl", "xlsx")
 
 
 @dataclass(frozen=True)
 class ShiftDefinition:
-    """One shift of a plant's daily pattern, in local wall-clock time."""
+    """One shift of a plant's weekly pattern, in local wall-clock time."""
 
     code: str
     start: dt.time
     end: dt.time
+    weekdays: frozenset[int] = frozenset(range(7))  # 0 = Monday; the weekday on which the shift starts
 
     @property
     def crosses_midnight(self) -> bool:
         """A shift whose end is <= its start ends on the next day."""
         return self.end <= self.start
+
+    def runs_on(self, day: dt.date) -> bool:
+        return day.weekday() in self.weekdays
 
     def window_local(self, shift_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """Naive local start and end of this shift on the production day `shift_date`."""
@@ -40,46 +51,47 @@ class ShiftDefinition:
 
 
 @dataclass(frozen=True)
-class TableDialect:
-    """Where a table's file lands (glob) and how its contract columns are named locally (in file order)."""
+class PlantUnits:
+    """The units a plant's systems report in (`catalog/plants/<id>.yaml: units`)."""
 
-    file_glob: str
-    columns: Mapping[str, str]
-
-    def file_name(self, stamp: str) -> str:
-        """The file name for one extract: the glob's `*` replaced by `stamp`."""
-        return self.file_glob.replace("*", stamp, 1)
-
-
-@dataclass(frozen=True)
-class ExtractDialect:
-    """How one source system (`mes`, `erp`) of a plant writes its extracts."""
-
-    format: str  # csv | jsonl
-    encoding: str
-    delimiter: str | None
-    decimal: str
-    timestamp_format: str | None
-    date_format: str | None
-    tables: Mapping[str, TableDialect]
+    cycle_time: str = "s"  # s | min
+    mass: str = "kg"  # kg | lb
+    temperature: str = "degC"  # degC | degF
+    working_time: str = "h"  # h | min
 
 
 @dataclass(frozen=True)
 class PlantProfile:
-    """Everything the catalog says about one plant."""
+    """Everything the catalog says about one plant that the simulator uses."""
 
     plant_id: str
     name: str
     timezone: str
     shifts: tuple[ShiftDefinition, ...]
-    extracts: Mapping[str, ExtractDialect]
+    holidays: Mapping[dt.date, str]
+    units: PlantUnits
+    currency: str
+    catalog: CatalogPlant = field(repr=False)  # the dialects, exactly as ingestion parses them
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def table(self, source: str, table: str) -> TableDialect:
-        return self.extracts[source].tables[table]
+    def dialect(self, source: str, table: str) -> ExtractDialect:
+        return self.catalog.dialects[(source, table)]
+
+    def has_table(self, source: str, table: str) -> bool:
+        return (source, table) in self.catalog.dialects
+
+    def derived(self, plant_id: str, name: str) -> PlantProfile:
+        """The same dialect, calendar and units under another plant id (bench networks clone catalog plants)."""
+        dialects = {
+            key: ExtractDialect(**{**dialect.__dict__, "plant_id": plant_id})
+            for key, dialect in self.catalog.dialects.items()
+        }
+        raw = {**self.catalog.raw, "plant_id": plant_id, "name": name}
+        catalog = CatalogPlant(plant_id, name, self.timezone, self.catalog.shifts, dialects, raw)
+        return PlantProfile(plant_id, name, self.timezone, self.shifts, self.holidays, self.units, self.currency, catalog)
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,31 @@ class StateMapping:
     valid_from: dt.date
 
 
+@dataclass(frozen=True)
+class LocalOeeFormula:
+    """How a plant computes and reports its own OEE (`catalog/mappings/local_oee_formulas.yaml`)."""
+
+    plant_id: str
+    formula: str
+    unit: str  # percent | ratio
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """The governed mappings the simulator writes local codes from."""
+
+    machine_states: tuple[StateMapping, ...]
+    incident_types: Mapping[str, Mapping[str, str]]  # plant -> enterprise type -> local type
+    sensor_tags: Mapping[str, Mapping[str, tuple[str, str]]]  # plant -> enterprise tag -> (local tag, unit)
+    plant_names: Mapping[str, tuple[str, ...]]  # plant -> the names it writes for itself
+    local_oee: Mapping[str, LocalOeeFormula]
+
+
+def _load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def _parse_clock(value: Any, where: str) -> dt.time:
     # Unquoted 06:00 is a sexagesimal integer in YAML 1.1; insist on strings so nobody gets 360 minutes silently.
     if not isinstance(value, str):
@@ -105,48 +142,43 @@ def _parse_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _parse_dialect(raw: Mapping[str, Any]) -> ExtractDialect:
-    tables = {
-        name: TableDialect(file_glob=spec["file"], columns=dict(spec["columns"]))
-        for name, spec in raw["tables"].items()
-    }
-    fmt = raw["format"]
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"unknown extract format {fmt!r}")
-    return ExtractDialect(
-        format=fmt,
-        encoding=raw.get("encoding", "utf-8"),
-        delimiter=raw.get("delimiter", "," if fmt == "csv" else None),
-        decimal=raw.get("decimal", "."),
-        timestamp_format=raw.get("timestamp_format"),
-        date_format=raw.get("date_format"),
-        tables=tables,
+def _parse_shift(raw: Mapping[str, Any], where: str) -> ShiftDefinition:
+    days = raw.get("days", WEEKDAYS)
+    unknown = [day for day in days if day not in WEEKDAYS]
+    if unknown or not days:
+        raise ValueError(f"{where}: shift {raw['code']}: days must be a non-empty list of {WEEKDAYS}, got {days}")
+    return ShiftDefinition(
+        code=str(raw["code"]),
+        start=_parse_clock(raw["start"], f"{where}: shift {raw['code']}"),
+        end=_parse_clock(raw["end"], f"{where}: shift {raw['code']}"),
+        weekdays=frozenset(WEEKDAYS.index(day) for day in days),
     )
 
 
 def load_plant_profile(path: Path) -> PlantProfile:
-    """Load one plant profile YAML file."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    shifts = tuple(
-        ShiftDefinition(
-            code=str(shift["code"]),
-            start=_parse_clock(shift["start"], f"{path}: shift {shift['code']}"),
-            end=_parse_clock(shift["end"], f"{path}: shift {shift['code']}"),
-        )
-        for shift in raw["shifts"]
-    )
+    """One plant profile: the dialects through `catalog.plants.parse_plant`, the rest parsed here."""
+    path = Path(path)
+    catalog = parse_plant(path)
+    raw = catalog.raw
+    if path.stem != catalog.plant_id:
+        raise ValueError(f"{path}: file name must be <plant_id>.yaml, found plant_id {catalog.plant_id!r}")
+    shifts = tuple(_parse_shift(shift, str(path)) for shift in raw.get("shifts", []))
     if len({shift.code for shift in shifts}) != len(shifts):
         raise ValueError(f"{path}: shift codes must be unique")
-    profile = PlantProfile(
-        plant_id=raw["plant_id"],
-        name=raw["name"],
-        timezone=raw["timezone"],
+    for (source, table), dialect in catalog.dialects.items():
+        if dialect.format not in EXTRACT_FORMATS:
+            raise ValueError(f"{path}: {source}.{table}: unknown extract format {dialect.format!r}")
+    holidays = {_parse_date(entry["date"]): str(entry["name"]) for entry in raw.get("holidays", [])}
+    return PlantProfile(
+        plant_id=catalog.plant_id,
+        name=catalog.name,
+        timezone=catalog.timezone,
         shifts=shifts,
-        extracts={source: _parse_dialect(spec) for source, spec in raw["extracts"].items()},
+        holidays=holidays,
+        units=PlantUnits(**raw.get("units", {})),
+        currency=str(raw.get("currency", "USD")),
+        catalog=catalog,
     )
-    if Path(path).stem != profile.plant_id:
-        raise ValueError(f"{path}: file name must be <plant_id>.yaml, found plant_id {profile.plant_id!r}")
-    return profile
 
 
 def load_plant_profiles(catalog_dir: Path | None = None) -> dict[str, PlantProfile]:
@@ -160,27 +192,53 @@ def load_plant_profiles(catalog_dir: Path | None = None) -> dict[str, PlantProfi
 
 def load_state_mappings(catalog_dir: Path | None = None) -> list[StateMapping]:
     """Every row of the governed machine-state mapping, with its enterprise state resolved to the ISO element."""
-    path = Path(catalog_dir or DEFAULT_CATALOG_DIR) / "mappings" / "machine_states.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = _load_yaml(Path(catalog_dir or DEFAULT_CATALOG_DIR) / "mappings" / "machine_states.yaml")
     states = raw["enterprise_states"]
-    mappings = []
-    for row in raw["mappings"]:
-        state = states[row["enterprise_state"]]
-        mappings.append(
-            StateMapping(
-                plant_id=row["plant_id"],
-                local_code=str(row["local_code"]),
-                enterprise_state=row["enterprise_state"],
-                iso_element=state["iso_element"],
-                loss_category=state["loss_category"],
-                valid_from=_parse_date(row["valid_from"]),
-            )
+    return [
+        StateMapping(
+            plant_id=row["plant_id"],
+            local_code=str(row["local_code"]),
+            enterprise_state=row["enterprise_state"],
+            iso_element=states[row["enterprise_state"]]["iso_element"],
+            loss_category=states[row["enterprise_state"]]["loss_category"],
+            valid_from=_parse_date(row["valid_from"]),
         )
-    return mappings
+        for row in raw["mappings"]
+    ]
+
+
+def load_mappings(catalog_dir: Path | None = None) -> Mappings:
+    """The machine-state, incident-type, sensor-tag, plant-name and local-OEE mappings of the catalog."""
+    mappings_dir = Path(catalog_dir or DEFAULT_CATALOG_DIR) / "mappings"
+    incidents: dict[str, dict[str, str]] = {}
+    for row in _load_yaml(mappings_dir / "incident_types.yaml")["mappings"]:
+        incidents.setdefault(row["plant_id"], {}).setdefault(row["enterprise_type"], str(row["local_type"]))
+    tags: dict[str, dict[str, tuple[str, str]]] = {}
+    for row in _load_yaml(mappings_dir / "sensor_tags.yaml")["mappings"]:
+        tags.setdefault(row["plant_id"], {})[row["enterprise_tag"]] = (str(row["local_tag"]), str(row["unit"]))
+    names: dict[str, list[str]] = {}
+    for row in _load_yaml(mappings_dir / "plant_names.yaml")["mappings"]:
+        if row["source_plant_id"] == row["enterprise_plant_id"]:
+            names.setdefault(row["source_plant_id"], []).append(str(row["local_name"]))
+    formulas = _load_yaml(mappings_dir / "local_oee_formulas.yaml")
+    local_oee = {}
+    for plant_id, spec in formulas["plants"].items():
+        if spec["formula"] not in formulas["formulas"]:
+            raise ValueError(f"local_oee_formulas.yaml: {plant_id} names unknown formula {spec['formula']!r}")
+        if spec["unit"] not in ("percent", "ratio"):
+            raise ValueError(f"local_oee_formulas.yaml: {plant_id}: unit must be percent or ratio")
+        local_oee[plant_id] = LocalOeeFormula(plant_id, spec["formula"], spec["unit"], int(spec["decimals"]))
+    return Mappings(
+        machine_states=tuple(load_state_mappings(catalog_dir)),
+        incident_types=incidents,
+        sensor_tags=tags,
+        plant_names={plant: tuple(values) for plant, values in names.items()},
+        local_oee=local_oee,
+    )
 
 
 def resolve_state_codes(
-    mappings: list[StateMapping], plant_id: str, first_day: dt.date, last_day: dt.date
+    mappings: tuple[StateMapping, ...] | list[StateMapping], plant_id: str, first_day: dt.date, last_day: dt.date
 ) -> list[StateMapping]:
     """The plant's mapping rows in force from `first_day` to `last_day` (one per local code, in catalog order).
 

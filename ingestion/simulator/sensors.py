@@ -1,42 +1,44 @@
-"""Sensor readings per asset, streamed in time order with bounded memory.
+"""Sensor readings per asset, generated in time-ordered blocks with numpy (bounded memory at any scale).
 
-Every asset reports four tags at each multiple of the network's sensor interval (UTC epoch aligned, like a poller
-on the clock) within its plant's period [first shift start, last shift end). The values follow the state timeline:
-power and temperature rise while running, vibration climbs in the half hour before a breakdown, and the energy
-meter integrates power.
+Every asset reports four tags at each multiple of the network's sensor interval (UTC epoch aligned, like a poller on
+the clock) within its plant's sensor window (the first `sensor_days` of [first shift start, last shift end)). The
+values follow the state timeline: power and temperature rise while running, vibration climbs in the half hour
+before a breakdown, and the energy meter integrates power. Tag names and units are each plant's own
+(catalog/mappings/sensor_tags.yaml): Ohio's gateways send Fahrenheit as `temperature_f`.
+
+Generation is vectorised: a block of about `BLOCK_SAMPLES` samples is computed for all assets at once; only the
+temperature, a first-order lag, is advanced step by step (across all assets per step). Each asset draws its noise
+from its own stream, only for its own sample instants, so an asset's readings do not depend on the other assets.
+Readings are ordered by time, then plant, asset and tag (the order of the network and of `TAGS`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from .model import SimulatedAsset, SimulatedNetwork
-from .simulation import stream
+import numpy as np
 
-TAGS: tuple[tuple[str, str], ...] = (
-    ("temperature_c", "degC"),
-    ("vibration_mm_s", "mm/s"),
-    ("power_kw", "kW"),
-    ("energy_kwh", "kWh"),
-)
+from .model import SimulatedPlant
+from .randomness import numpy_stream, stream
+from .shifts import utc_offset_s
 
-# Share of rated power drawn in each state.
-LOAD_BY_STATE = {
-    "RUNNING": 0.9,
-    "SETUP": 0.3,
-    "MINOR_STOP": 0.35,
-    "BREAKDOWN": 0.04,
-    "STARVED": 0.15,
-    "BLOCKED": 0.15,
-    "NO_ORDER": 0.15,
-    "PLANNED_DOWN": 0.05,
-}
+# Enterprise tags in publishing order, with the rounding of the published value.
+TAGS: tuple[str, ...] = ("temperature_c", "vibration_mm_s", "power_kw", "energy_kwh")
+DECIMALS = (2, 3, 3, 3)
+STATES = ("RUNNING", "SETUP", "MINOR_STOP", "BREAKDOWN", "STARVED", "BLOCKED", "NO_ORDER", "PLANNED_DOWN")
+# Share of rated power drawn in each state (order of STATES).
+LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05])
+RUNNING = 0
 TEMPERATURE_TIME_CONSTANT_S = 20 * 60
 BREAKDOWN_PRECURSOR_S = 30 * 60
+BLOCK_SAMPLES = 600_000  # samples (x 4 tags) per block: about 20 MB per float array
+DAY = 86_400
 
 
 class SensorReading(NamedTuple):
@@ -67,82 +69,208 @@ class SensorReading(NamedTuple):
         ).encode()
 
 
-class _AssetSensors:
-    """The physical state of one asset's sensors, advanced sample by sample in time order."""
+@dataclass(frozen=True)
+class AssetSignal:
+    """What the sensor model needs of one asset: its timeline (compact), window, tags and physical constants."""
 
-    def __init__(self, seed: int, plant_id: str, asset: SimulatedAsset, interval_s: int) -> None:
-        self.asset_local_id = asset.asset.asset_local_id
-        self.events = asset.events
-        self.breakdown_starts = [event.start for event in asset.events if event.enterprise_state == "BREAKDOWN"]
-        self.interval_s = interval_s
-        self.smoothing = 1 - math.exp(-interval_s / TEMPERATURE_TIME_CONSTANT_S)
-        self.rng = stream(seed, plant_id, self.asset_local_id, "sensors")
-        self.rated_kw = round(self.rng.uniform(8.0, 60.0), 1)
-        self.ambient_c = self.rng.uniform(21.0, 27.0)
-        self.temperature_rise_c = self.rng.uniform(20.0, 40.0)
-        self.running_vibration = self.rng.uniform(1.5, 4.0)
-        self.temperature_c = self.ambient_c
-        self.energy_kwh = round(self.rng.uniform(10_000.0, 90_000.0), 3)
-        self.event_index = 0
-        self.breakdown_index = 0
+    plant_id: str
+    asset_local_id: str
+    event_ends: np.ndarray  # int64, end instant of each state event (sorted)
+    event_states: np.ndarray  # int8, index into STATES
+    breakdown_starts: np.ndarray  # int64, sorted, with a sentinel far in the future
+    window_start: int
+    window_end: int
+    tags: tuple[tuple[str, str], ...]  # (local tag, unit) per enterprise tag in TAGS order
+    fahrenheit: bool
+    rated_kw: float
+    ambient_c: float
+    temperature_rise_c: float
+    running_vibration: float
+    initial_energy_kwh: float
 
-    def _state_at(self, t: int) -> str:
-        while self.events[self.event_index].end <= t:
-            self.event_index += 1
-        return self.events[self.event_index].enterprise_state
 
-    def _seconds_to_next_breakdown(self, t: int) -> float:
-        starts = self.breakdown_starts
-        while self.breakdown_index < len(starts) and starts[self.breakdown_index] <= t:
-            self.breakdown_index += 1
-        return starts[self.breakdown_index] - t if self.breakdown_index < len(starts) else math.inf
-
-    def sample(self, t: int) -> tuple[float, float, float, float]:
-        """Values of the four TAGS at instant `t` (must not go back in time)."""
-        rng = self.rng
-        state = self._state_at(t)
-        load = LOAD_BY_STATE[state]
-        if state == "RUNNING":
-            load += rng.gauss(0.0, 0.04)
-            lead = self._seconds_to_next_breakdown(t)
-            wear = 1.5 * (1 - lead / BREAKDOWN_PRECURSOR_S) if lead < BREAKDOWN_PRECURSOR_S else 0.0
-            vibration = self.running_vibration * (1 + wear) * (1 + rng.gauss(0.0, 0.08))
-        else:
-            vibration = 0.05 + abs(rng.gauss(0.0, 0.08))
-        power = max(0.0, self.rated_kw * load + rng.gauss(0.0, 0.01 * self.rated_kw))
-        target = self.ambient_c + self.temperature_rise_c * min(load, 1.0)
-        self.temperature_c += (target - self.temperature_c) * self.smoothing + rng.gauss(0.0, 0.15)
-        self.energy_kwh += power * self.interval_s / 3600
-        return (
-            round(self.temperature_c, 2),
-            round(max(vibration, 0.0), 3),
-            round(power, 3),
-            round(self.energy_kwh, 3),
+def asset_signals(
+    plant: SimulatedPlant, seed: int, window_days: int | None, sensor_tags: Mapping[str, tuple[str, str]]
+) -> list[AssetSignal]:
+    """The sensor inputs of a plant's assets, keeping only the events that overlap the sensor window (the plant's
+    whole period, or its first `window_days` days)."""
+    start = plant.period_start
+    end = plant.period_end if window_days is None else min(plant.period_end, start + window_days * DAY)
+    tags = tuple(sensor_tags[tag] for tag in TAGS)
+    state_index = {state: index for index, state in enumerate(STATES)}
+    signals = []
+    for simulated in plant.assets:
+        events = [event for event in simulated.events if event.end > start and event.start < end]
+        rng = stream(seed, plant.plant_id, simulated.asset.asset_local_id, "sensors")
+        breakdowns = [event.start for event in events if event.enterprise_state == "BREAKDOWN"]
+        signals.append(
+            AssetSignal(
+                plant_id=plant.plant_id,
+                asset_local_id=simulated.asset.asset_local_id,
+                event_ends=np.array([event.end for event in events], dtype=np.int64),
+                event_states=np.array([state_index[event.enterprise_state] for event in events], dtype=np.int8),
+                breakdown_starts=np.array([*breakdowns, np.iinfo(np.int64).max // 2], dtype=np.int64),
+                window_start=start,
+                window_end=end,
+                tags=tags,
+                fahrenheit=tags[0][1] == "degF",
+                rated_kw=round(rng.uniform(8.0, 60.0), 1),
+                ambient_c=rng.uniform(21.0, 27.0),
+                temperature_rise_c=rng.uniform(20.0, 40.0),
+                running_vibration=rng.uniform(1.5, 4.0),
+                initial_energy_kwh=round(rng.uniform(10_000.0, 90_000.0), 3),
+            )
         )
+    return signals
 
 
-def iter_network_readings(network: SimulatedNetwork) -> Iterator[tuple[int, str, str, str, float, str]]:
-    """(epoch_s, plant_id, asset_local_id, tag, value, unit) in time order, then plant, asset and tag order."""
-    interval = network.config.sensor_interval_s
-    plants = [
-        (plant, [_AssetSensors(network.config.seed, plant.plant_id, asset, interval) for asset in plant.assets])
-        for plant in network.plants
-    ]
-    first = min(plant.period_start for plant in network.plants)
-    last = max(plant.period_end for plant in network.plants)
-    for t in range(-(-first // interval) * interval, last, interval):
-        for plant, assets in plants:
-            if not plant.period_start <= t < plant.period_end:
+@dataclass
+class SensorBlock:
+    """Readings of consecutive sample instants for all assets of the network."""
+
+    times: np.ndarray  # int64 (steps,): sample instants
+    active: np.ndarray  # bool (steps, assets): the asset reports at that instant
+    values: np.ndarray  # float64 (steps, assets, 4): published (rounded, plant-unit) values in TAGS order
+
+    @property
+    def readings(self) -> int:
+        return int(self.active.sum()) * len(TAGS)
+
+
+class SensorModel:
+    """Generates the readings of a set of assets block by block, in time order."""
+
+    def __init__(self, signals: Sequence[AssetSignal], seed: int, interval_s: int) -> None:
+        self.signals = list(signals)
+        self.interval_s = interval_s
+        self.smoothing = 1 - np.exp(-interval_s / TEMPERATURE_TIME_CONSTANT_S)
+        self.noise = [numpy_stream(seed, s.plant_id, s.asset_local_id, "sensor-noise") for s in self.signals]
+        self.rated = np.array([s.rated_kw for s in self.signals])
+        self.ambient = np.array([s.ambient_c for s in self.signals])
+        self.rise = np.array([s.temperature_rise_c for s in self.signals])
+        self.vibration = np.array([s.running_vibration for s in self.signals])
+        self.temperature = self.ambient.copy()
+        self.energy = np.array([s.initial_energy_kwh for s in self.signals])
+        self.fahrenheit = np.array([s.fahrenheit for s in self.signals])
+
+    def first_and_last_instant(self) -> tuple[int, int]:
+        first = min(s.window_start for s in self.signals)
+        last = max(s.window_end for s in self.signals)
+        return -(-first // self.interval_s) * self.interval_s, last
+
+    def blocks(self, block_steps: int | None = None) -> Iterator[SensorBlock]:
+        """Blocks of consecutive sample instants; by default about BLOCK_SAMPLES samples each (bounded memory, and
+        few enough blocks that the per-asset work of a block stays small)."""
+        if not self.signals:
+            return
+        block_steps = block_steps or max(1, BLOCK_SAMPLES // len(self.signals))
+        first, last = self.first_and_last_instant()
+        for block_start in range(first, last, block_steps * self.interval_s):
+            times = np.arange(block_start, min(last, block_start + block_steps * self.interval_s), self.interval_s)
+            yield self._block(times.astype(np.int64))
+
+    def _block(self, times: np.ndarray) -> SensorBlock:
+        steps, assets = len(times), len(self.signals)
+        active = np.zeros((steps, assets), dtype=bool)
+        state = np.zeros((steps, assets), dtype=np.int8)
+        lead = np.full((steps, assets), np.inf)
+        noise = np.zeros((steps, assets, 4))
+        for i, signal in enumerate(self.signals):
+            low = int(np.searchsorted(times, signal.window_start))
+            high = int(np.searchsorted(times, signal.window_end))
+            if low >= high:
                 continue
-            for sensors in assets:
-                for (tag, unit), value in zip(TAGS, sensors.sample(t)):
-                    yield t, plant.plant_id, sensors.asset_local_id, tag, value, unit
+            at = times[low:high]
+            active[low:high, i] = True
+            state[low:high, i] = signal.event_states[np.searchsorted(signal.event_ends, at, side="right")]
+            next_breakdown = signal.breakdown_starts[np.searchsorted(signal.breakdown_starts, at, side="right")]
+            lead[low:high, i] = next_breakdown - at
+            noise[low:high, i, :] = self.noise[i].standard_normal((high - low, 4))
+
+        running = state == RUNNING
+        load = LOAD_BY_STATE[state] + np.where(running, 0.04 * noise[:, :, 0], 0.0)
+        wear = np.where(running & (lead < BREAKDOWN_PRECURSOR_S), 1.5 * (1 - lead / BREAKDOWN_PRECURSOR_S), 0.0)
+        vibration = np.where(
+            running,
+            self.vibration * (1 + wear) * (1 + 0.08 * noise[:, :, 1]),
+            0.05 + np.abs(0.08 * noise[:, :, 1]),
+        )
+        power = np.maximum(0.0, self.rated * load + 0.01 * self.rated * noise[:, :, 2])
+        power = np.where(active, power, 0.0)
+        energy = self.energy + np.cumsum(power * (self.interval_s / 3600), axis=0)
+        self.energy = energy[-1].copy()
+
+        # First-order lag towards the load's temperature; frozen while an asset is outside its window.
+        target = self.ambient + self.rise * np.minimum(load, 1.0)
+        keep = np.where(active, 1 - self.smoothing, 1.0)
+        push = np.where(active, self.smoothing * target + 0.15 * noise[:, :, 3], 0.0)
+        temperature = np.empty((steps, assets))
+        current = self.temperature
+        for k in range(steps):
+            current = keep[k] * current + push[k]
+            temperature[k] = current
+        self.temperature = current.copy()
+        shown = np.where(self.fahrenheit, temperature * 9 / 5 + 32, temperature)
+
+        values = np.stack([shown, np.maximum(vibration, 0.0), power, energy], axis=2)
+        for tag, decimals in enumerate(DECIMALS):
+            values[:, :, tag] = np.round(values[:, :, tag], decimals)
+        return SensorBlock(times, active, values)
 
 
-def readings_from_network(network: SimulatedNetwork) -> Iterator[SensorReading]:
-    """The network's readings as `SensorReading`s (one shared datetime per sample instant)."""
-    last_epoch, last_ts = None, None
-    for epoch, plant_id, asset_id, tag, value, unit in iter_network_readings(network):
-        if epoch != last_epoch:
-            last_epoch, last_ts = epoch, dt.datetime.fromtimestamp(epoch, dt.UTC)
-        yield SensorReading(plant_id, asset_id, tag, last_ts, value, unit)
+def iter_readings(model: SensorModel) -> Iterator[SensorReading]:
+    """The model's readings as `SensorReading`s, in time, plant, asset and tag order."""
+    names = [(s.plant_id, s.asset_local_id, s.tags) for s in model.signals]
+    for block in model.blocks():
+        values = block.values.tolist()
+        for k, t in enumerate(block.times.tolist()):
+            ts = dt.datetime.fromtimestamp(t, dt.UTC)
+            row_active = block.active[k]
+            for i, (plant_id, asset_id, tags) in enumerate(names):
+                if row_active[i]:
+                    for (tag, unit), value in zip(tags, values[k][i]):
+                        yield SensorReading(plant_id, asset_id, tag, ts, value, unit)
+
+
+class EnergyByDay:
+    """Metered energy per plant and local day: the meter's increase between consecutive readings of an asset,
+    attributed to the local date (plant time zone) of the later reading."""
+
+    def __init__(self, signals: Sequence[AssetSignal], time_zones: Mapping[str, ZoneInfo]) -> None:
+        self.plants = [s.plant_id for s in signals]
+        self.time_zones = time_zones
+        self.previous = np.full(len(signals), np.nan)
+        self.kwh: dict[str, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
+
+    def add(self, block: SensorBlock) -> None:
+        meter = np.where(block.active, block.values[:, :, TAGS.index("energy_kwh")], np.nan)
+        increments = np.full_like(meter, np.nan)
+        for i in range(meter.shape[1]):
+            column = meter[:, i]
+            seen = ~np.isnan(column)
+            if not seen.any():
+                continue
+            readings = column[seen]
+            previous = np.concatenate([[self.previous[i]], readings[:-1]])
+            increments[seen, i] = readings - previous
+            self.previous[i] = readings[-1]
+        for plant_id in dict.fromkeys(self.plants):
+            columns = [i for i, plant in enumerate(self.plants) if plant == plant_id]
+            per_step = np.nansum(increments[:, columns], axis=1)
+            has_any = (~np.isnan(increments[:, columns])).any(axis=1)
+            if not has_any.any():
+                continue
+            for day, kwh in self._by_local_day(plant_id, block.times[has_any], per_step[has_any]).items():
+                self.kwh[plant_id][day] += kwh
+
+    def _by_local_day(self, plant_id: str, times: np.ndarray, kwh: np.ndarray) -> dict[dt.date, float]:
+        tz = self.time_zones[plant_id]
+        first, last = int(times[0]), int(times[-1])
+        if utc_offset_s(first, tz) == utc_offset_s(last, tz):
+            local_days = (times + utc_offset_s(first, tz)) // DAY
+        else:  # a DST change inside the block: convert each instant
+            local_days = np.array([(int(t) + utc_offset_s(int(t), tz)) // DAY for t in times])
+        out: dict[dt.date, float] = {}
+        for day_number in np.unique(local_days):
+            out[dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))] = float(kwh[local_days == day_number].sum())
+        return out

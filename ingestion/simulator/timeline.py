@@ -6,6 +6,8 @@ The timeline is built in two layers:
 2. planned windows laid over it: breaks inside every shift, occasional planned maintenance at a shift start, and
    off-shift time between shifts (for plants that do not run around the clock).
 The result covers [first shift start, last shift end) without gaps or overlaps, so every shift is fully covered.
+Finally no boundary is left in the first pass of a repeated DST hour (see shifts.py): such a boundary moves to the
+clock change, so that the naive local timestamps of the extract read back to exactly these instants.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .model import Material, Order, ShiftWindow, StateEvent
+from .shifts import NO_FALL_BACK, FallBackWindows
 
 HOUR = 3600
 MINUTE = 60
@@ -103,8 +106,8 @@ def _unplanned_events(
         if orders:  # the first order is already running when the period starts; later ones begin with a setup
             others = [m for m in materials if m is not material] or list(materials)
             material = rng.choice(others)
-        orders.append(Order(next_order_id(), material, t, round(rng.uniform(*SPEED_FACTOR), 3)))
         order_end = t + rng.randint(*ORDER_LENGTH_S)
+        orders.append(Order(next_order_id(), material, t, round(rng.uniform(*SPEED_FACTOR), 3), order_end))
         if len(orders) > 1:
             setup = rng.randint(*SETUP_S)
             events.append(codes.event(rng, "SETUP", t, t + setup))
@@ -121,8 +124,14 @@ def _unplanned_events(
     return _cut(events, start, end), orders
 
 
-def _planned_windows(rng: random.Random, codes: StateCodes, shifts: Sequence[ShiftWindow]) -> list[StateEvent]:
-    """Breaks, planned maintenance and off-shift time, sorted and non-overlapping."""
+def _planned_windows(
+    rng: random.Random, codes: StateCodes, shifts: Sequence[ShiftWindow], fall_back: FallBackWindows
+) -> list[StateEvent]:
+    """Breaks, planned maintenance and off-shift time, sorted and non-overlapping.
+
+    A break due in the first pass of a repeated DST hour starts at the clock change instead (the plant's clock shows
+    the break time again then), so that the later snapping of boundaries cannot swallow it.
+    """
     planned: list[StateEvent] = []
     off_state, off_code = codes.off_shift_event
     for index, shift in enumerate(shifts):
@@ -131,7 +140,7 @@ def _planned_windows(rng: random.Random, codes: StateCodes, shifts: Sequence[Shi
             planned.append(StateEvent(shift.start, shift.start + duration, "PLANNED_DOWN", codes.maintenance_code))
         offset = BREAK_EVERY_S
         while offset + BREAK_S <= shift.duration_s - HOUR:
-            begin = shift.start + offset
+            begin = fall_back.snap(shift.start + offset)
             planned.append(StateEvent(begin, begin + BREAK_S, "PLANNED_DOWN", codes.break_code))
             offset += BREAK_EVERY_S
         following = shifts[index + 1] if index + 1 < len(shifts) else None
@@ -169,6 +178,10 @@ def _overlay(unplanned: list[StateEvent], planned: list[StateEvent]) -> list[Sta
             cursor = max(cursor, window.end)
             scan += 1
     pieces.sort(key=lambda piece: piece.start)
+    return _merge_equal_neighbours(pieces)
+
+
+def _merge_equal_neighbours(pieces: list[StateEvent]) -> list[StateEvent]:
     merged: list[StateEvent] = []
     for piece in pieces:
         if merged and merged[-1].local_code == piece.local_code and merged[-1].end == piece.start:
@@ -178,19 +191,39 @@ def _overlay(unplanned: list[StateEvent], planned: list[StateEvent]) -> list[Sta
     return merged
 
 
+def snap_to_fall_back(
+    events: list[StateEvent], orders: list[Order], fall_back: FallBackWindows
+) -> tuple[list[StateEvent], list[Order]]:
+    """Move every boundary in the first pass of a repeated hour to the clock change (monotonic: stays gap-free)."""
+    if not fall_back:
+        return events, orders
+    snapped = []
+    for event in events:
+        start, end = fall_back.snap(event.start), fall_back.snap(event.end)
+        if start < end:
+            snapped.append(StateEvent(start, end, event.enterprise_state, event.local_code))
+    moved = [
+        Order(order.order_id, order.material, fall_back.snap(order.start), order.speed_factor, order.planned_end)
+        for order in orders
+    ]
+    return _merge_equal_neighbours(snapped), moved
+
+
 def simulate_timeline(
     rng: random.Random,
     codes: StateCodes,
     shifts: Sequence[ShiftWindow],
     materials: Sequence[Material],
     next_order_id: Callable[[], str],
+    fall_back: FallBackWindows = NO_FALL_BACK,
 ) -> tuple[list[StateEvent], list[Order]]:
     """The asset's gap-free state timeline over [first shift start, last shift end) and the orders it ran."""
     start, end = shifts[0].start, shifts[-1].end
     # Assets differ in reliability: the breakdown weight varies by a factor of three across a plant.
     breakdown_weight = STOPS[2][1] * rng.uniform(0.5, 1.5)
     unplanned, orders = _unplanned_events(rng, codes, start, end, materials, next_order_id, breakdown_weight)
-    events = _overlay(unplanned, _planned_windows(rng, codes, shifts))
+    events = _overlay(unplanned, _planned_windows(rng, codes, shifts, fall_back))
+    events, orders = snap_to_fall_back(events, orders, fall_back)
     _check_gap_free(events, start, end)
     return events, orders
 

@@ -32,10 +32,20 @@ def configure_dbt_environment(data_root: Path | None = None) -> None:
 def northstar_dbt_project() -> DbtProject:
     configure_dbt_environment()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    if not project.manifest_path.exists():
-        # A fresh clone has no manifest yet: parse once (what `dagster dev` does through prepare_if_dev).
+    if _manifest_is_stale(project.manifest_path):
+        # A fresh clone has no manifest, and an edited project has a stale one: parse (what `dagster dev` does
+        # through prepare_if_dev), otherwise asset keys would follow an old graph.
         project.preparer.prepare(project)
     return project
+
+
+def _manifest_is_stale(manifest: Path) -> bool:
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [p for pattern in ("*.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*", "selectors.yml")
+               for p in DBT_PROJECT_DIR.glob(pattern) if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources)
 
 
 class NorthstarDbtTranslator(DagsterDbtTranslator):
@@ -58,7 +68,27 @@ class NorthstarDbtTranslator(DagsterDbtTranslator):
 def northstar_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, northstar: NorthstarSettings):
     """`dbt build` of the selected models: seeds, models and their data tests (surfaced as asset checks)."""
     configure_dbt_environment(northstar.get().data_root)
-    yield from dbt.cli(["build"], context=context).stream()
+    refused = unapproved_items([k for k in context.selected_asset_keys if k.path[0] == "marts"])
+    if not refused:
+        yield from dbt.cli(["build"], context=context).stream()
+        return
+    # Governance: the published marts keep their last approved result; everything upstream still builds.
+    for item, reason in refused.items():
+        context.log.error(f"governance: {item}: {reason}")
+    yield from dbt.cli(["build", "--exclude", "path:models/marts"], context=context).stream()
+    raise dg.Failure(
+        description=f"publication blocked by governance: not approved: {', '.join(sorted(refused))[:400]}",
+        metadata={"unapproved": dg.MetadataValue.json(refused)},
+    )
+
+
+def unapproved_items(mart_keys: list[dg.AssetKey]) -> dict[str, str]:
+    """Contracts and KPI definitions the marts are computed from that the governance body has not approved as they
+    are now (catalog/governance): item -> reason."""
+    from catalog.governance import items_in_use, publication_status
+
+    items = sorted({i for key in mart_keys for i in items_in_use(key.path) if i.startswith(("contract:", "kpi:"))})
+    return {s.item: s.reason for s in publication_status(items) if not s.approved}
 
 
 defs = dg.Definitions(

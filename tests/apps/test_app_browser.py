@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_fixtures import APP_ENTRYPOINT, PLANT_NAMES, REPO_ROOT
+from app_fixtures import APP_ENTRYPOINT, BLOCKED_REASONS, DATA_AS_OF_TEXT, PLANT_NAMES, REPO_ROOT
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,6 +56,7 @@ def app_url(warehouse_root: Path, tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "streamlit.log"
     env = os.environ | {"NORTHSTAR_DATA_ROOT": str(warehouse_root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     env.pop("NORTHSTAR_CATALOG_DIR", None)
+    env.pop("NORTHSTAR_APPS_CONFIG", None)
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP_ENTRYPOINT),
         "--server.address", "127.0.0.1",
@@ -89,7 +90,9 @@ def chromium() -> Path:
 
 
 @pytest.mark.browser
-def test_scorecard_in_a_real_browser_shows_each_plants_oee(chromium: Path, app_url: str, tmp_path: Path) -> None:
+def test_pages_in_a_real_browser_show_each_plants_oee_and_the_data_as_of(
+    chromium: Path, app_url: str, tmp_path: Path
+) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
@@ -99,13 +102,18 @@ def test_scorecard_in_a_real_browser_shows_each_plants_oee(chromium: Path, app_u
             page.goto(app_url)
             for plant_id, expected in EXPECTED_OEE.items():
                 metric = page.locator(f".st-key-oee-{plant_id}")
-                expect(metric.get_by_test_id("stMetricLabel")).to_have_text(PLANT_NAMES[plant_id], timeout=20_000)
+                # contains: a low-confidence label also carries its warning icon (Monterrey's)
+                expect(metric.get_by_test_id("stMetricLabel")).to_contain_text(PLANT_NAMES[plant_id], timeout=20_000)
                 expect(metric.get_by_test_id("stMetricValue")).to_have_text(expected)
+            expect(page.get_by_text(DATA_AS_OF_TEXT)).to_be_visible()
+            blocked = page.get_by_test_id("stAlert").filter(has_text="Latest publication blocked")
+            expect(blocked).to_contain_text(BLOCKED_REASONS[0]["expectation"])
             expect(page.locator(".vega-embed").first).to_be_visible()
             page.screenshot(path=tmp_path / "scorecard.png", full_page=True)
 
             page.goto(f"{app_url}/plant_drilldown")
-            page.get_by_test_id("stSelectbox").click()
+            expect(page.get_by_text(DATA_AS_OF_TEXT)).to_be_visible(timeout=20_000)
+            page.get_by_test_id("stSelectbox").first.click()
             page.get_by_role("option", name=PLANT_NAMES["DE-STR"]).click()
             expect(page.locator(".st-key-oee-DE-STR").get_by_test_id("stMetricValue")).to_have_text(
                 EXPECTED_OEE["DE-STR"], timeout=20_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import shutil
 from pathlib import Path
@@ -11,9 +12,19 @@ import pytest
 import yaml
 
 from catalog import CATALOG_DIR
-from catalog.render import DBT_PROJECT_DIR, dbt_env, delta_extension_path, generated_files, render_all
+from catalog.contracts import get_contract
+from catalog.render import (
+    DBT_PROJECT_DIR,
+    dbt_env,
+    delta_extension_path,
+    formula_columns,
+    generated_files,
+    load_kpi_definitions,
+    render_all,
+)
 
 MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
+INTERMEDIATE_YAML = DBT_PROJECT_DIR / "models" / "intermediate" / "_intermediate__models.yml"
 
 
 @pytest.fixture
@@ -108,16 +119,91 @@ def test_sources_read_the_delta_path_of_their_contract_under_the_asset_key_that_
             )
 
 
-def test_kpi_formulas_only_use_columns_of_the_published_asset_shift_mart():
-    marts = yaml.safe_load(MARTS_YAML.read_text())
-    (asset_shift,) = [m for m in marts["models"] if m["name"] == "oee_asset_shift"]
-    mart_columns = {c["name"] for c in asset_shift["columns"]}
+def _model_columns(path: Path, model: str) -> set[str]:
+    (entry,) = [m for m in yaml.safe_load(path.read_text())["models"] if m["name"] == model]
+    return {c["name"] for c in entry["columns"]}
 
-    for path in sorted((CATALOG_DIR / "kpis").glob("*.yaml")):
-        kpi = yaml.safe_load(path.read_text())
-        formula = kpi["formula"]
-        used = {formula["numerator"], formula["denominator"]} if formula["kind"] == "ratio" else set(formula["factors"])
-        assert used <= mart_columns, path.name
+
+def test_kpi_formulas_only_use_documented_columns_of_the_elements_they_are_summed_from():
+    # asset-shift KPIs: the published elements; plant-day KPIs (SQDCP): the plant-day facts
+    columns = {
+        "asset_shift": _model_columns(MARTS_YAML, "kpi_elements_asset_shift"),
+        "plant_day": _model_columns(INTERMEDIATE_YAML, "int_plant_days_sqdcp_summarized"),
+    }
+    kpis = load_kpi_definitions()
+
+    for kpi_id, kpi in kpis.items():
+        coverage = kpi.get("coverage", {"numerator": "covered_s", "denominator": "pot_s"}) or {}
+        used = set(formula_columns(kpi, kpis)) | set(coverage.values())
+        assert used <= columns[kpi.get("basis", "asset_shift")], kpi_id
+
+
+def test_every_kpi_definition_has_a_worked_example_that_becomes_a_unit_test():
+    (unit_tests,) = [f for f in generated_files() if f.path.name == "_int_kpis_computed__unit_tests.yml"]
+    tested = {t["expect"]["rows"][0].popitem()[0] for t in yaml.safe_load(unit_tests.content)["unit_tests"]}
+
+    assert tested == set(load_kpi_definitions())
+
+
+def test_a_ratio_names_its_unit_divisors_and_a_count_keeps_value_equal_to_numerator():
+    (kpi_file,) = [f for f in generated_files() if f.path.name == "kpi_formulas.sql"]
+
+    assert "(cast((apt_s / 3600) as double) / nullif(failure_events, 0))" in kpi_file.content  # MTBF in hours
+    assert "(cast(apt_s as double) / nullif((apt_s + adet_s), 0))" in kpi_file.content  # technical efficiency
+    assert "cast(recordable_incidents as double)" in kpi_file.content
+    assert "case when recordable_incidents is not null then 1.0 end" in kpi_file.content
+
+
+def test_nee_is_its_basis_times_the_factors_with_oees_zero_rule():
+    (kpi_file,) = [f for f in generated_files() if f.path.name == "kpi_formulas.sql"]
+    nee = kpi_file.content[kpi_file.content.index("{% macro kpi_nee() -%}"):]
+
+    assert "(cast(aupt_s as double) / nullif(pbt_s, 0)) * {{ kpi_effectiveness() }} * {{ kpi_quality_ratio() }}" in nee
+    assert "when apt_s = 0 or pq = 0 then 0.0" in nee
+
+
+def test_a_kpi_with_an_unknown_element_expression_fails_rendering(catalog_copy, tmp_path):
+    kpi = catalog_copy / "kpis" / "setup_rate.yaml"
+    kpi.write_text(kpi.read_text(encoding="utf-8").replace("denominator: aupt_s", "denominator: aupt_s; drop table x"))
+
+    with pytest.raises(ValueError, match="must be element columns joined by"):
+        render_all(catalog_dir=catalog_copy, dbt_project_dir=tmp_path / "dbt")
+
+
+def test_each_plants_local_oee_formula_becomes_sql_with_the_cause_of_each_deviation():
+    (local_file,) = [f for f in generated_files() if f.path.name == "local_oee_formulas.sql"]
+    formulas = ast.literal_eval(local_file.content[local_file.content.index("return(") + 7 : local_file.content.rindex(")")])
+
+    assert formulas["DE-STR"]["availability_sql"] == "coalesce((cast(apt_s as double)) / nullif(cast(pot_s as double), 0), 0.0)"
+    assert formulas["DE-STR"]["availability_cause"] == "calendar"
+    assert formulas["MX-MTY"]["oee_cause"] == "definition"
+    assert (formulas["US-OHI"]["availability_cause"], formulas["US-OHI"]["quality_cause"]) == ("mapping", "mapping")
+    assert (formulas["SG-SIN"]["availability_cause"], formulas["SG-SIN"]["performance_cause"]) == ("mapping", "definition")
+    # the public sample's engine names more than ISO elements: no SQL, its gap stays unexplained
+    assert formulas["AZ-PLANT1"]["oee_sql"] is None
+
+
+def test_a_source_without_a_row_key_is_keyed_by_its_lineage(rendered_project):
+    (source,) = yaml.safe_load((rendered_project / "models/staging/erp/_erp__sources.yml").read_text())["sources"]
+    tables = {t["name"]: t for t in source["tables"]}
+    key = tables["supplier_quality"]["data_tests"][0]["unique_combination_of_columns"]["arguments"]
+
+    assert key["combination_of_columns"] == ["plant_id", "source_file", "source_line"]
+    assert tables["materials"]["data_tests"][0]["unique_combination_of_columns"]["arguments"][
+        "combination_of_columns"] == ["plant_id", "material_local_id"]
+
+
+def test_the_required_columns_of_a_source_are_checked_in_one_test(rendered_project):
+    (source,) = yaml.safe_load((rendered_project / "models/staging/mes/_mes__sources.yml").read_text())["sources"]
+    (states,) = [t for t in source["tables"] if t["name"] == "machine_states"]
+
+    assert states["data_tests"][1] == {
+        "columns_not_null": {
+            "arguments": {
+                "column_names": [c.name for c in get_contract("bronze.mes.machine_states").columns if c.required]
+            }
+        }
+    }
 
 
 def test_oee_macro_states_the_design_rule_for_empty_denominators():

@@ -17,11 +17,14 @@ import copy
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +35,7 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
-from catalog.contracts import get_contract
+from catalog.contracts import load_contracts
 from catalog.render import DBT_PROJECT_DIR, dbt_env, delta_extension_path
 
 INGESTED_AT = datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
@@ -69,6 +72,22 @@ def count(plant_id: str, asset: str, material: str, start: str, end: str, good: 
         "good_qty": good,
         "scrap_qty": scrap,
         "rework_qty": rework,
+    }
+
+
+def reading(asset: str, tag: str, unit: str, at: str, value: float, offset: int) -> dict[str, Any]:
+    """A DE-STR sensor reading as the Kafka consumer lands it."""
+    return {
+        "plant_id": "DE-STR",
+        "asset_local_id": asset,
+        "tag": tag,
+        "unit": unit,
+        "value": value,
+        "reading_at": datetime.fromisoformat(at),
+        "kafka_topic": "northstar.sensor.readings",
+        "kafka_partition": 1,
+        "kafka_offset": offset,
+        "ingested_at": INGESTED_AT,
     }
 
 
@@ -181,25 +200,30 @@ BRONZE_ROWS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "bronze.sensor.readings": [
-        {
-            "plant_id": "DE-STR",
-            "asset_local_id": "P1",
-            "tag": "power_kw",
-            "unit": "kW",
-            "value": value,
-            "reading_at": datetime.fromisoformat(at),
-            "kafka_topic": "northstar.sensor.readings",
-            "kafka_partition": 1,
-            "kafka_offset": offset,
-            "ingested_at": INGESTED_AT,
-        }
-        for offset, (at, value) in enumerate(
-            [
-                ("2026-03-28T13:00:00+00:00", 10.0),
-                ("2026-03-28T13:30:00+00:00", 12.0),
-                ("2026-03-28T14:10:00+00:00", 20.0),
-            ]
-        )
+        *(
+            reading("P1", "power_kw", "kW", at, value, offset)
+            for offset, (at, value) in enumerate(
+                [
+                    ("2026-03-28T13:00:00+00:00", 10.0),
+                    ("2026-03-28T13:30:00+00:00", 12.0),
+                    ("2026-03-28T14:10:00+00:00", 20.0),
+                ]
+            )
+        ),
+        # P1's energy meter: S 13:00-21:00 UTC +200 kWh, N 21:00-04:00 UTC (7 h, DST) +140 kWh; the reading at the
+        # end of F (12:00 UTC) is missing and the last one (11:40) is 20 min old, so F is not metered.
+        *(
+            reading("P1", "energy_kwh", "kWh", at, value, 100 + offset)
+            for offset, (at, value) in enumerate(
+                [
+                    ("2026-03-28T12:55:00+00:00", 995.0),
+                    ("2026-03-28T13:00:00+00:00", 1000.0),
+                    ("2026-03-28T21:00:00+00:00", 1200.0),
+                    ("2026-03-29T04:00:00+00:00", 1340.0),
+                    ("2026-03-29T11:40:00+00:00", 1500.0),
+                ]
+            )
+        ),
     ],
 }
 
@@ -215,10 +239,13 @@ def with_file_lineage(contract_id: str, rows: list[dict[str, Any]]) -> list[dict
 
 
 def write_bronze(data_root: Path, bronze_rows: dict[str, list[dict[str, Any]]]) -> None:
-    for contract_id, rows in bronze_rows.items():
-        contract = get_contract(contract_id)
-        table = pa.Table.from_pylist(with_file_lineage(contract_id, rows), schema=contract.arrow_schema())
-        write_deltalake(data_root / contract.path, table, partition_by=contract.partition_by or None)
+    """Every bronze table of the contracts, with the given rows (empty where none are given: dbt reads every source)."""
+    for contract in load_contracts().values():
+        if contract.layer != "bronze":
+            continue
+        rows = with_file_lineage(contract.id, bronze_rows.get(contract.id, []))
+        table = pa.Table.from_pylist(rows, schema=contract.arrow_schema())
+        write_deltalake(data_root / contract.path, table, mode="append", partition_by=contract.partition_by or None)
 
 
 def run_dbt(data_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -267,38 +294,95 @@ class Warehouse:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-@contextmanager
-def built_warehouse(data_root: Path, bronze_rows: dict[str, list[dict[str, Any]]]) -> Iterator[Warehouse]:
+@dataclass(frozen=True)
+class Build:
+    """What a prebuilt scenario leaves: its data root and its (last) dbt run."""
+
+    data_root: Path
+    build: subprocess.CompletedProcess[str]
+    build_seconds: float
+    details: dict[str, Any]
+
+
+def build_bronze(data_root: Path, bronze_rows: dict[str, list[dict[str, Any]]], *build_args: str) -> Build:
     write_bronze(data_root, bronze_rows)
     started = time.monotonic()
-    build = run_dbt(data_root, "build")
-    build_seconds = time.monotonic() - started
-    with duckdb.connect(str(data_root / "warehouse.duckdb"), read_only=True) as connection:
+    build = run_dbt(data_root, "build", *build_args)
+    return Build(data_root, build, time.monotonic() - started, {})
+
+
+@contextmanager
+def opened(built: Build) -> Iterator[Warehouse]:
+    with duckdb.connect(str(built.data_root / "warehouse.duckdb"), read_only=True) as connection:
         connection.execute("set TimeZone = 'UTC'")
         # staging and intermediate models are views over delta_scan: reading them needs the extension too
         connection.execute(f"load '{delta_extension_path()}'")
-        yield Warehouse(data_root, build, build_seconds, connection)
+        yield Warehouse(built.data_root, built.build, built.build_seconds, connection)
+
+
+# --- scenarios built concurrently ------------------------------------------------------------------------------------
+# Every scenario is a real `dbt build` in a subprocess (seconds each). The session starts the builds its selected tests
+# need as soon as collection ends, two at a time, so that they overlap on the machine's cores instead of queuing behind
+# each other; a test module's fixture then waits for its own.
+
+_BUILDERS: dict[str, Callable[[Path], Build]] = {}
+_BUILDS: dict[str, Future[Build]] = {}
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dbt-scenario")
+_SCRATCH = Path(tempfile.mkdtemp(prefix="northstar_dbt_scenarios_"))
+# the main build first (the partition scenario starts from a copy of it), the partition scenario last
+_ORDER = ["warehouse", "ci", "golden", "unmapped", "partitions"]
+
+
+def scenario(name: str) -> Callable[[Callable[[Path], Build]], Callable[[Path], Build]]:
+    """Register a builder (data root -> Build) for the fixture `name`; modules register theirs at import."""
+
+    def register(builder: Callable[[Path], Build]) -> Callable[[Path], Build]:
+        _BUILDERS[name] = builder
+        return builder
+
+    return register
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    needed = {name for item in items for name in getattr(item, "fixturenames", ()) if name in _BUILDERS}
+    needed |= {name for item in items for name in _BUILDERS if name in getattr(item, "keywords", {})}
+    for name in sorted(needed, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n)):
+        data_root = _SCRATCH / name
+        data_root.mkdir(parents=True, exist_ok=True)
+        _BUILDS[name] = _EXECUTOR.submit(_BUILDERS[name], data_root)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXECUTOR.shutdown(cancel_futures=True)
+    shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def prebuilt(name: str) -> Build:
+    """The finished build of scenario `name` (started at collection; built here if it was not)."""
+    if name not in _BUILDS:
+        data_root = _SCRATCH / name
+        data_root.mkdir(parents=True, exist_ok=True)
+        _BUILDS[name] = _EXECUTOR.submit(_BUILDERS[name], data_root)
+    return _BUILDS[name].result()
+
+
+@scenario("warehouse")
+def _build_fixture_plants(data_root: Path) -> Build:
+    return build_bronze(data_root, BRONZE_ROWS)
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+def warehouse() -> Iterator[Warehouse]:
     """The fixture plants' bronze tables, built once with a real `dbt build` (seeds, models, data and unit tests)."""
-    with built_warehouse(tmp_path_factory.mktemp("northstar_data"), BRONZE_ROWS) as built:
-        if built.build.returncode != 0:
-            pytest.fail(f"dbt build failed:\n{built.build.stdout[-8000:]}\n{built.build.stderr[-4000:]}")
-        yield built
+    built = prebuilt("warehouse")
+    if built.build.returncode != 0:
+        pytest.fail(f"dbt build failed:\n{built.build.stdout[-8000:]}\n{built.build.stderr[-4000:]}")
+    with opened(built) as connection:
+        yield connection
 
 
-@pytest.fixture(scope="session")
-def build_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Warehouse]]:
-    """Build a scenario: the fixture plants' bronze rows changed in place by `alter`. The build may fail; the test
-    inspects how."""
-    with ExitStack() as stack:
-
-        def build(alter: Callable[[dict[str, list[dict[str, Any]]]], None]) -> Warehouse:
-            bronze_rows = copy.deepcopy(BRONZE_ROWS)
-            alter(bronze_rows)
-            data_root = tmp_path_factory.mktemp("northstar_scenario")
-            return stack.enter_context(built_warehouse(data_root, bronze_rows))
-
-        yield build
+def altered_fixture_plants(alter: Callable[[dict[str, list[dict[str, Any]]]], None]) -> dict[str, list[dict[str, Any]]]:
+    """The fixture plants' bronze rows changed in place by `alter` (a scenario)."""
+    bronze_rows = copy.deepcopy(BRONZE_ROWS)
+    alter(bronze_rows)
+    return bronze_rows

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from catalog.render import load_kpi_definitions
+
 ELEMENTS = ["pot_s", "pdot_s", "pbt_s", "apt_s", "aust_s", "adet_s", "adot_s", "pq", "gq", "sq", "rq", "pri_pq_s"]
 
 # Hand-computed per asset and shift, in the order of ELEMENTS (seconds and pieces).
@@ -61,10 +63,21 @@ def asset_shifts(warehouse) -> dict[tuple[str, str], dict[str, Any]]:
 
 def test_dbt_build_passes_every_model_data_test_and_unit_test(warehouse):
     results = warehouse.results_by_node
-    unit_tests = [name for name, r in results.items() if r["unique_id"].startswith("unit_test.")]
+    unit_tests = {name for name, r in results.items() if r["unique_id"].startswith("unit_test.")}
+    # one generated unit test per worked example of a KPI definition, beside the hand-written ones
+    examples = {
+        f"int_kpis_computed_{kpi_id}_example_{n}"
+        for kpi_id, kpi in load_kpi_definitions().items()
+        for n, _ in enumerate(kpi.get("examples") or [], start=1)
+    }
 
-    assert {name: r["status"] for name, r in results.items() if r["status"] not in ("success", "pass")} == {}
-    assert len(unit_tests) == 4
+    # the fixture plants' assets (P1, P2, E-01, SMT-01) are not in catalog/mappings/assets.yaml: counted, published
+    # under their derived ids, and reported as the one expected warning
+    assert {name: r["status"] for name, r in results.items() if r["status"] not in ("success", "pass")} == {
+        "accepted_values_int_asset_shifts_scheduled_is_asset_mapped__True": "warn"
+    }
+    assert examples <= unit_tests
+    assert len(unit_tests - examples) >= 7
     assert warehouse.build_seconds < 60
 
 
@@ -141,7 +154,8 @@ def test_shift_windows_are_converted_to_utc_with_the_plant_time_zone(warehouse):
 def test_a_state_crossing_a_shift_boundary_is_split_between_the_shifts(warehouse):
     parts = warehouse.query(
         "select shift_code, enterprise_state, duration_s from main_intermediate.int_machine_states_clipped_to_shifts "
-        "where asset_id = 'DE-STR:P1' and state_local_code = 'Störung Hydraulik' order by started_at"
+        "where plant_id = 'DE-STR' and asset_local_id = 'P1' and state_local_code = 'Störung Hydraulik' "
+        "order by started_us"
     )
 
     assert parts == [
@@ -197,7 +211,7 @@ def test_plant_day_oee_is_not_the_mean_of_the_shift_oees(warehouse):
 def test_sensor_readings_are_aggregated_per_utc_hour(warehouse):
     rows = warehouse.query(
         "select hour_started_at, reading_count, value_avg, value_min, value_max "
-        "from main_intermediate.int_sensor_readings_hourly order by hour_started_at"
+        "from main_intermediate.int_sensor_readings_hourly where tag = 'power_kw' order by hour_started_at"
     )
 
     assert rows == [

@@ -4,6 +4,7 @@ elements it leaves open, never silently dropped."""
 from __future__ import annotations
 
 import pytest
+from conftest import altered_fixture_plants, build_bronze, opened, prebuilt, scenario
 
 
 def send_minor_stop_as_unknown_code(bronze_rows):
@@ -11,10 +12,19 @@ def send_minor_stop_as_unknown_code(bronze_rows):
     state["state_local_code"] = "Unbekannt"
 
 
+@scenario("unmapped")
+def _build_with_an_unknown_code(data_root):
+    # the unit tests do not depend on the data: the session's main build runs them
+    bronze_rows = altered_fixture_plants(send_minor_stop_as_unknown_code)
+    # the OEE marts and their parents with their data tests (the unit tests run in the session's main build)
+    return build_bronze(data_root, bronze_rows, "--select", "+oee_plant_day", "--exclude-resource-type", "unit_test")
+
+
 @pytest.fixture(scope="module")
-def unmapped(build_warehouse):
+def unmapped():
     """The fixture plants again, with DE-STR P1's 30 min "Kurzstopp" in shift F sent as the unknown "Unbekannt"."""
-    return build_warehouse(send_minor_stop_as_unknown_code)
+    with opened(prebuilt("unmapped")) as warehouse:
+        yield warehouse
 
 
 def test_the_unmapped_state_is_kept_and_marked(unmapped):

@@ -64,7 +64,15 @@ def test_asset_graph_snapshot():
     _, repo, _ = _load()
     keys = sorted("/".join(k.path) for k in repo.asset_graph.get_all_asset_keys())
     bronze = [k for k in keys if k.startswith("bronze/")]
-    assert bronze == ["bronze/erp/materials", "bronze/mes/assets", "bronze/mes/machine_states",
-                      "bronze/mes/production_counts", "bronze/mes/shift_calendar", "bronze/sensor/readings"]
+    assert bronze == ["bronze/ehs/incidents", "bronze/erp/materials", "bronze/erp/shipments", "bronze/erp/standard_costs",
+                      "bronze/erp/supplier_quality", "bronze/erp/work_orders", "bronze/hr/attendance",
+                      "bronze/hr/training", "bronze/mes/assets", "bronze/mes/local_oee_report",
+                      "bronze/mes/machine_states", "bronze/mes/production_counts", "bronze/mes/shift_calendar",
+                      "bronze/sensor/readings"]
+    assert [k for k in keys if k.startswith("marts/")] == [
+        "marts/kpi_elements_asset_shift", "marts/kpi_values", "marts/oee_asset_shift", "marts/oee_losses_asset_shift",
+        "marts/oee_plant_day", "marts/oee_reconciliation_asset_shift", "marts/oee_reconciliation_plant_day",
+        "marts/sqdcp_board_day"]
+    assert "published/marts" in keys
     assert "oee_asset_shift" in {k.split("/")[-1] for k in keys}
     assert "oee_plant_day" in {k.split("/")[-1] for k in keys}

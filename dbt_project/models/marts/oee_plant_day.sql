@@ -1,8 +1,19 @@
+-- Incremental: a partition run (vars min_date, max_date, plant_ids) replaces exactly its (plant, day) window.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_partitions',
+        incremental_predicates=[in_partition()],
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 asset_shifts as (
 
     select * from {{ ref('oee_asset_shift') }}
+    where {{ in_partition() }}
 
 ),
 

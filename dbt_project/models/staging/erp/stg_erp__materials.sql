@@ -21,6 +21,7 @@ renamed as (
         ideal_cycle_time_unit
 
     from source
+    where {{ in_partition_plants() }}
 
 )
 

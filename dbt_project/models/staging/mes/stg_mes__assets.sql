@@ -20,6 +20,7 @@ renamed as (
         asset_name
 
     from source
+    where {{ in_partition_plants() }}
 
 )
 

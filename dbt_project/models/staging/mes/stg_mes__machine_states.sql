@@ -23,9 +23,13 @@ renamed as (
 
         -- lineage
         source_file,
-        source_line
+        source_line,
+        ingested_at
 
     from source
+    -- the partition window's days and the next one, which its night shifts reach into
+    where {{ in_partition_plants() }}
+        and {{ overlaps_partition_days('started_at_local', 'ended_at_local', days_after=1) }}
 
 )
 

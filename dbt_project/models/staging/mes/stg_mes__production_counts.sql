@@ -28,9 +28,14 @@ renamed as (
 
         -- lineage
         source_file,
-        source_line
+        source_line,
+        ingested_at
 
     from source
+    -- Intervals start in their shift, and the window's night shifts end on the day after it; the days before are
+    -- read for the orders due in the window (schedule adherence counts their good quantity up to the due date).
+    where {{ in_partition_plants() }}
+        and {{ in_partition_instants('interval_start_local', days_before=var('order_lookback_days'), days_after=1) }}
 
 )
 

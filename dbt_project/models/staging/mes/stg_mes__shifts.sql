@@ -18,9 +18,16 @@ renamed as (
 
         -- plant-local wall clock, end exclusive
         started_at_local,
-        ended_at_local
+        ended_at_local,
+
+        -- lineage
+        ingested_at
 
     from source
+    -- The day before the window too: a count interval early on the window's first day belongs to the night shift
+    -- that started the day before; the day after, for the states of the window's last night shift.
+    where {{ in_partition_plants() }}
+        and {{ in_partition_days('shift_date', days_before=1, days_after=1) }}
 
 )
 

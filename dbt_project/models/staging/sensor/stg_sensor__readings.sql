@@ -24,9 +24,14 @@ renamed as (
 
         -- lineage
         kafka_partition,
-        kafka_offset
+        kafka_offset,
+        ingested_at
 
     from source
+    -- UTC instants: a day of margin on each side covers every plant's time zone and the meter reading just before
+    -- the window's first shift starts
+    where {{ in_partition_plants() }}
+        and {{ in_partition_instants('reading_at', days_before=1, days_after=2) }}
 
 )
 
