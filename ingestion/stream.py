@@ -297,10 +297,10 @@ def decode_records(
     future_limit = now + policy.future_tolerance
     too_new = pc.greater(reading_at, pa.scalar(future_limit, pa.timestamp("us", tz="UTC")))
     checks.append((pc.fill_null(too_new, False), f"future timestamp: more than {policy.future_tolerance} ahead of {now:%Y-%m-%dT%H:%M:%SZ}"))
-    if watermarks is not None and watermarks.plants:
-        floor = watermarks.horizon_floor(flat["plant_id"], policy.lateness_horizon)
+    if watermarks is not None and watermarks.series.num_rows:
+        floor = watermarks.horizon_floor(flat, policy.lateness_horizon)
         too_late = pc.fill_null(pc.less(reading_at, floor), False)
-        checks.append((too_late, f"late: more than {policy.lateness_horizon} behind the plant's watermark"))
+        checks.append((too_late, f"late: more than {policy.lateness_horizon} behind its series' watermark"))
 
     bad = pa.repeat(pa.scalar(False), flat.num_rows)
     reasons: dict[int, str] = {}
@@ -420,7 +420,7 @@ _TS = pa.timestamp("us", tz="UTC")
 
 
 class Watermarks:
-    """Latest stored reading time per plant (for the lateness horizon) and per series (plant, asset, tag).
+    """Latest stored reading time per series (plant, asset, tag), for the lateness horizon and redelivery checks.
 
     A batch whose readings are all newer than their series' watermark cannot collide with stored readings, so the
     (pruned) scan for redeliveries is only needed when a batch reaches back in time.
@@ -451,11 +451,16 @@ class Watermarks:
         series = recent.group_by(_SERIES).aggregate([("reading_at", "max")]).rename_columns([*_SERIES, "max_at"])
         return cls(plants, series.cast(empty.schema) if series.num_rows else empty)
 
-    def horizon_floor(self, plant_ids: pa.Array, horizon: timedelta) -> pa.Array:
-        """Per row, the oldest acceptable reading time (null where the plant has no watermark yet)."""
-        names = sorted(self.plants)
-        floors = pa.array([self.plants[p] - horizon for p in names], _TS)
-        return pc.take(floors, pc.index_in(plant_ids, value_set=pa.array(names, pa.string())))
+    def horizon_floor(self, flat: pa.Table, horizon: timedelta) -> pa.Array:
+        """Per reading, the oldest acceptable time: its series' watermark minus the horizon (null for a new series).
+
+        Per series, not per plant: a plant's devices are spread over partitions consumed at different speeds, so
+        one device's progress says nothing about how late another device's reading is.
+        """
+        keyed = pa.table({"plant_id": flat["plant_id"], "asset_local_id": flat["asset_id"], "tag": flat["tag"],
+                          "_i": pa.array(range(flat.num_rows), pa.int64())})
+        joined = keyed.join(self.series, keys=_SERIES, join_type="left outer").sort_by("_i")
+        return pc.subtract(joined["max_at"], pa.scalar(horizon, pa.duration("us"))).combine_chunks()
 
     def reaches_back(self, rows: pa.Table) -> bool:
         if rows.num_rows == 0 or self.series.num_rows == 0:

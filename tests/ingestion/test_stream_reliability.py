@@ -101,7 +101,10 @@ def test_poison_deep_json_and_oversized_messages_are_quarantined_with_their_offs
 
 def test_late_and_future_readings_are_quarantined_with_the_device(tmp_path):
     policy = StreamPolicy(lateness_horizon=timedelta(days=7), future_tolerance=timedelta(minutes=5))
-    watermarks = Watermarks({"DE-STR": datetime(2026, 6, 9, tzinfo=timezone.utc)}, pa.table({}))
+    mark = datetime(2026, 6, 9, tzinfo=timezone.utc)
+    series = pa.table({"plant_id": ["DE-STR"] * 3, "asset_local_id": ["LATE3D", "LATE10D", "FUTURE"],
+                       "tag": ["power_kw"] * 3, "max_at": pa.array([mark] * 3, pa.timestamp("us", tz="UTC"))})
+    watermarks = Watermarks({"DE-STR": mark}, series)
     payloads = [
         json.dumps(reading(1, ts=datetime(2026, 6, 6, tzinfo=timezone.utc), asset="LATE3D")).encode(),  # 3 days late: lands
         json.dumps(reading(2, ts=datetime(2026, 5, 30, tzinfo=timezone.utc), asset="LATE10D")).encode(),
@@ -111,6 +114,11 @@ def test_late_and_future_readings_are_quarantined_with_the_device(tmp_path):
     assert batch.rows["asset_local_id"].to_pylist() == ["LATE3D"]
     by_asset = {q["asset_local_id"]: q["reason"] for q in batch.quarantine}
     assert by_asset["LATE10D"].startswith("late: more than 7 days")
+    # Another device's progress does not make a reading late: a new series has no watermark yet.
+    other = decode_records(records([json.dumps(reading(5, ts=datetime(2026, 5, 20, tzinfo=timezone.utc),
+                                                       asset="SLOW")).encode()]), CONTRACT, NOW, policy=policy,
+                           watermarks=watermarks)
+    assert other.rows["asset_local_id"].to_pylist() == ["SLOW"] and not other.quarantine
     assert by_asset["FUTURE"].startswith("future timestamp")
 
 
