@@ -90,11 +90,11 @@ def _execute_main_job():
 
 
 def render_summary(data_root: Path, result) -> str:
-    """OEE per plant (ratio of sums over the whole period), row counts per layer, check results, data locations."""
+    """OEE and its factors per plant and month (from the published KPI table), row counts per layer, check results,
+    data locations."""
     import duckdb
 
     from ingestion.delta import row_count
-
     from quality.publication import read_status
 
     lines = []
@@ -110,25 +110,28 @@ def render_summary(data_root: Path, result) -> str:
                          f"failing={reason.get('failing')} {reason.get('error') or ''}".rstrip())
     if published.exists():
         with duckdb.connect(str(published), read_only=True) as con:
+            # The values come from the published KPI table, computed once by dbt from the catalog's formulas.
             try:
                 rows = con.execute(
                     """
-                    select plant_id, plant_name,
-                           sum(apt_s) / nullif(sum(pbt_s), 0) as availability,
-                           sum(pri_pq_s) / nullif(sum(apt_s), 0) as effectiveness,
-                           sum(gq) / nullif(sum(pq), 0) as quality_ratio
-                    from main_marts.oee_plant_day group by all order by plant_id
+                    select plant_id, strftime(period_start, '%Y-%m') as month,
+                           max(value) filter (where kpi_id = 'oee'),
+                           max(value) filter (where kpi_id = 'availability'),
+                           max(value) filter (where kpi_id = 'effectiveness'),
+                           max(value) filter (where kpi_id = 'quality_ratio')
+                    from main_marts.kpi_values
+                    where entity_level = 'plant' and period_level = 'month'
+                    group by all order by plant_id, month
                     """
                 ).fetchall()
             except duckdb.Error as exc:
                 rows = []
-                lines.append(f"  published mart not readable: {exc}")
+                lines.append(f"  published KPI table not readable: {exc}")
             if rows:
-                lines.append(f"  {'plant':<8} {'name':<11} {'OEE':>7} {'avail.':>7} {'effect.':>7} {'quality':>7}")
-                for plant_id, name, a, e, q in rows:
-                    oee = a * e * q if None not in (a, e, q) else None
-                    fmt = lambda v: f"{v:7.1%}" if v is not None else "    n/a"  # noqa: E731
-                    lines.append(f"  {plant_id:<8} {name:<11} {fmt(oee)} {fmt(a)} {fmt(e)} {fmt(q)}")
+                lines.append(f"  {'plant':<10} {'month':<8} {'OEE':>7} {'avail.':>7} {'effect.':>7} {'quality':>7}")
+                for plant_id, month, *values in rows:
+                    cells = " ".join(f"{v:7.1%}" if v is not None else "    n/a" for v in values)
+                    lines.append(f"  {plant_id:<10} {month:<8} {cells}")
             counts = con.execute(
                 """
                 select schema_name, table_name, estimated_size from duckdb_tables()

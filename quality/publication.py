@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,28 +43,37 @@ class PublicationStatus:
     run_id: str | None
 
 
-def _copy_log(source: Path, target: duckdb.DuckDBPyConnection) -> None:
-    target.execute("create schema if not exists main_meta")
-    target.execute(_LOG_DDL)
-    if source.exists():
-        target.execute(f"attach '{_quote(source)}' as previous (read_only)")
-        try:
-            target.execute(f"insert into {LOG_TABLE} select * from previous.{LOG_TABLE}")
-        except duckdb.CatalogException:
-            pass  # a published file from before the log existed
-        return
-    return
-
-
 def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _replace(tmp: Path, published: Path) -> None:
-    for suffix in (".wal",):
-        stale = tmp.with_name(tmp.name + suffix)
+@contextmanager
+def _next_publication(published: Path, *, replacing: frozenset[str] = frozenset()) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a new published file holding the current log and every current table except ``replacing``;
+    on success the new file replaces the old one in one rename, so readers see the old or the new, never a mix."""
+    tmp = published.with_name(published.name + ".next")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         if stale.exists():
             stale.unlink()
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("create schema if not exists main_meta")
+        con.execute(_LOG_DDL)
+        if published.exists():
+            con.execute(f"attach '{_quote(published)}' as previous (read_only)")
+            carried = con.execute(
+                "select table_schema, table_name from information_schema.tables where table_catalog = 'previous'"
+            ).fetchall()
+            for schema, table in carried:
+                if f"{schema}.{table}" == LOG_TABLE:
+                    con.execute(f"insert into {LOG_TABLE} select * from previous.{LOG_TABLE}")
+                elif f"{schema}.{table}" not in replacing:
+                    con.execute(f"create schema if not exists {schema}")
+                    con.execute(f"create table {schema}.{table} as select * from previous.{schema}.{table}")
+        yield con
+        con.execute("checkpoint")
+    finally:
+        con.close()
     os.replace(tmp, published)
 
 
@@ -74,74 +85,38 @@ def publish(
     Tables already published but not in ``tables`` are carried over unchanged. Returns row counts per table.
     """
     built_at = built_at or datetime.now(timezone.utc)
-    tmp = published.with_name(published.name + ".next")
-    if tmp.exists():
-        tmp.unlink()
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(tmp))
-    try:
-        _copy_log(published, con)
+    with _next_publication(published, replacing=frozenset(tables)) as con:
         # Attached under its own name: dbt views in the warehouse refer to their tables as <file stem>.<schema>.<table>.
         alias = warehouse.stem
         con.execute(f"attach '{_quote(warehouse)}' as {alias} (read_only)")
-        if published.exists():
-            carried = con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'previous' and table_schema not in ('main_meta')"
-            ).fetchall()
-            for schema, table in carried:
-                if f"{schema}.{table}" not in tables:
-                    con.execute(f"create schema if not exists {schema}")
-                    con.execute(f"create table {schema}.{table} as select * from previous.{schema}.{table}")
         for name in tables:
             schema, table = name.split(".")
             con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create or replace table {schema}.{table} as select * from {alias}.{schema}.{table}")
+            con.execute(f"create table {schema}.{table} as select * from {alias}.{schema}.{table}")
             counts[name] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         con.execute(
             f"insert into {LOG_TABLE} values (?, ?, 'published', ?, ?, ?, null)",
             [run_id, datetime.now(timezone.utc), built_at, tables, json.dumps(counts)],
         )
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    _replace(tmp, published)
     return counts
 
 
 def record_blocked(published: Path, *, run_id: str, reasons: list[dict[str, Any]]) -> None:
     """Log a blocked publication; the published tables stay exactly as they were."""
-    tmp = published.with_name(published.name + ".next")
-    if tmp.exists():
-        tmp.unlink()
-    con = duckdb.connect(str(tmp))
-    try:
-        _copy_log(published, con)
-        last_as_of = con.execute(
-            f"select max(data_as_of) from {LOG_TABLE} where status = 'published'"
-        ).fetchone()[0]
-        if published.exists():
-            for schema, table in con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'previous' and table_schema not in ('main_meta')"
-            ).fetchall():
-                con.execute(f"create schema if not exists {schema}")
-                con.execute(f"create table {schema}.{table} as select * from previous.{schema}.{table}")
+    with _next_publication(published) as con:
+        last_as_of = con.execute(f"select max(data_as_of) from {LOG_TABLE} where status = 'published'").fetchone()[0]
         # One row per blocked run: a second failing step of the same run adds its reasons to the first.
         earlier = con.execute(
             f"select reasons from {LOG_TABLE} where run_id = ? and status = 'blocked'", [run_id]
         ).fetchone()
-        merged = (json.loads(earlier[0]) if earlier and earlier[0] else []) + [r for r in reasons]
+        merged = (json.loads(earlier[0]) if earlier and earlier[0] else []) + list(reasons)
         unique = list({json.dumps(r, sort_keys=True): r for r in merged}.values())
         con.execute(f"delete from {LOG_TABLE} where run_id = ? and status = 'blocked'", [run_id])
         con.execute(
             f"insert into {LOG_TABLE} values (?, ?, 'blocked', ?, null, null, ?)",
             [run_id, datetime.now(timezone.utc), last_as_of, json.dumps(unique)],
         )
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    _replace(tmp, published)
 
 
 def read_status(published: Path) -> PublicationStatus:
