@@ -117,6 +117,9 @@ class Contract:
     file: Path
     raw: dict[str, Any]
     server_type: str = "local"  # ODCS servers[0].type: local (Delta under the data root) or duckdb (the warehouse)
+    # customProperties businessDate: the date (or plant-local timestamp) column whose day, with the plant, is the unit
+    # an extract delivery replaces; None for tables without one (master data), which are replaced per plant
+    business_date: str | None = None
 
     @property
     def layer(self) -> str:
@@ -242,6 +245,7 @@ def parse_contract(file: Path) -> Contract:
                 kpi=_custom(prop.get("customProperties"), "kpi"),
             )
         )
+    business_date = _business_date(document, columns, file)
     freshness = next((s for s in document.get("slaProperties", []) if s.get("property") == "freshness"), None)
     hours = None
     if freshness:
@@ -260,7 +264,20 @@ def parse_contract(file: Path) -> Contract:
         file=file,
         raw=document,
         server_type=server_type,
+        business_date=business_date,
     )
+
+
+def _business_date(document: dict[str, Any], columns: list[Column], file: Path) -> str | None:
+    name = _custom(document.get("customProperties"), "businessDate")
+    if name is None:
+        return None
+    column = next((c for c in columns if c.name == name), None)
+    if column is None or not column.required or column.arrow_type not in (pa.date32(), pa.timestamp("us")):
+        raise ContractError(
+            f"{file}: customProperties businessDate: {name!r} must name a required date32 or timestamp[us] column"
+        )
+    return name
 
 
 @cache

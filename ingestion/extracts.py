@@ -8,8 +8,11 @@ others.
 
 Idempotency: a content-hash ledger records every file ingested. If a plant's files for a table are unchanged, the
 table is not touched (no new Delta version); a copied or renamed file with known content is skipped; a changed file
-with the same name is a new version (recorded in the ledger) and the plant's rows are replaced atomically with
-``overwrite`` + ``predicate`` on the plant partition.
+with the same name is a new version (recorded in the ledger). The replacement unit is the plant-day: the files a run
+reads for a plant (new files and new versions) form one delivery, and every day that delivery holds, by the contract's
+``businessDate`` column, is replaced atomically with ``overwrite`` + ``predicate`` (plant and day ranges). Days the
+delivery does not hold, and other plants, are untouched. Tables without a business date (master data) are replaced
+per plant. Re-reading a file version the ledger already knows would replace its days again, so it is never re-read.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -434,16 +437,14 @@ def read_extract_file(
     return table, structural + sorted(rejects, key=lambda r: (r.source_line or 0)), n_rows
 
 
-def _ledger_state(
-    ledger_uri: str, plant: str, source: str, table: str
-) -> tuple[dict[str, str], set[tuple[str, str]]]:
-    """Latest hash recorded per file name, and every (file, hash) whose rows were loaded, for one plant and table."""
+def _ledger_state(ledger_uri: str, plant: str, source: str, table: str) -> tuple[dict[str, str], set[str]]:
+    """Latest hash recorded per file name, and every hash whose rows were loaded, for one plant and table."""
     ledger = DeltaTable(ledger_uri)
     rows = ledger.to_pyarrow_table(
         filters=[("plant_id", "=", plant), ("source", "=", source), ("table", "=", table)]
     ).sort_by("recorded_at").to_pylist()
     latest = {r["source_file"]: r["sha256"] for r in rows}
-    loaded = {(r["source_file"], r["sha256"]) for r in rows if r["status"] in ("loaded", "new_version")}
+    loaded = {r["sha256"] for r in rows if r["status"] in ("loaded", "new_version")}
     return latest, loaded
 
 
@@ -473,28 +474,23 @@ def ingest_table(
         folder = landing_root / plant_id / source
         archive_rejects = _unpack_archives(folder, landing_root)
         files = sorted(p for p in folder.glob(dialect.file_glob) if p.is_file() and not p.is_symlink())
-        hashes = {p: sha256_file(p) for p in files}
-        latest, ever = _ledger_state(ledger_uri, plant_id, source, table_name)
-        ever_hashes = {h for _, h in ever}
-        current = {str(p.relative_to(landing_root)): h for p, h in hashes.items()}
-        if current and all(latest.get(rel) == h for rel, h in current.items()) and set(latest) <= set(current):
+        hashes = {str(p.relative_to(landing_root)): (p, sha256_file(p)) for p in files}
+        latest, loaded_hashes = _ledger_state(ledger_uri, plant_id, source, table_name)
+        # A file version the ledger already knows (loaded, refused or a duplicate) is never read again: its plant-days
+        # were replaced when it arrived, and replacing them again would overwrite any later delivery for those days.
+        fresh = {rel: ph for rel, ph in hashes.items() if latest.get(rel) != ph[1]}
+        outcome.files.extend(archive_rejects)
+        if hashes and not fresh:
             outcome.skipped_unchanged = True
-            outcome.files.extend(archive_rejects)
             continue
         parts: list[pa.Table] = []
         ledger_rows: list[dict[str, Any]] = []
-        if archive_rejects:
-            outcome.files.extend(archive_rejects)
         seen_hashes: set[str] = set()
-        for path in files:
-            rel = str(path.relative_to(landing_root))
-            digest = hashes[path]
-            loaded_here = latest.get(rel) == digest and (rel, digest) in ever
-            if digest in seen_hashes or (digest in ever_hashes and not loaded_here):
+        for rel, (path, digest) in fresh.items():
+            if digest in seen_hashes or digest in loaded_hashes:
                 # A copy or a renamed file whose content is already loaded: counting it again would duplicate rows.
                 outcome.files.append(FileOutcome(rel, digest, "duplicate_content"))
-                if latest.get(rel) != digest:
-                    ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "duplicate_content", 0, 0, None, now))
+                ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "duplicate_content", 0, 0, None, now))
                 continue
             seen_hashes.add(digest)
             try:
@@ -505,7 +501,7 @@ def ingest_table(
                 ledger_rows.append(_ledger_row(plant_id, source, table_name, rel, digest, "refused", 0, 0, latest.get(rel), now))
                 continue
             bad_rows = len({r.source_line for r in rejects})
-            status = "new_version" if rel in latest and latest[rel] != digest else "loaded"
+            status = "new_version" if rel in latest else "loaded"
             if n_rows and bad_rows / n_rows > max_reject_share:
                 rejects.append(
                     Reject(rel, None, None,
@@ -517,20 +513,15 @@ def ingest_table(
                 continue
             parts.append(rows)
             outcome.files.append(FileOutcome(rel, digest, status, rows.num_rows, rejects))
-            if latest.get(rel) != digest:  # re-reading an unchanged file is not a new ledger event
-                ledger_rows.append(
-                    _ledger_row(plant_id, source, table_name, rel, digest, status, rows.num_rows, bad_rows, latest.get(rel), now)
-                )
-        # Rows of files not re-read now (removed from landing, or refused this time) keep their last loaded version.
-        replaced = {f.source_file for f in outcome.files if f.status in ("loaded", "new_version")}
-        kept = DeltaTable(uri).to_pyarrow_table(filters=[("plant_id", "=", plant_id)])
-        if kept.num_rows and replaced:
-            kept = kept.filter(pc.invert(pc.is_in(kept["source_file"], pa.array(sorted(replaced)))))
-        data = pa.concat_tables([kept.cast(contract.arrow_schema()), *parts])
-        # The plant's rows are replaced atomically; other plants' partitions are untouched.
-        write_deltalake(uri, data, mode="overwrite", predicate=f"plant_id = '{_sql_literal(plant_id)}'",
-                        partition_by=contract.partition_by or None)
-        outcome.rows_loaded = data.num_rows
+            ledger_rows.append(
+                _ledger_row(plant_id, source, table_name, rel, digest, status, rows.num_rows, bad_rows, latest.get(rel), now)
+            )
+        delivery = pa.concat_tables(parts) if parts else contract.arrow_schema().empty_table()
+        if delivery.num_rows:
+            # The plant-days this delivery holds are replaced atomically; other days and other plants are untouched.
+            write_deltalake(uri, delivery, mode="overwrite", predicate=replacement_predicate(contract, plant_id, delivery),
+                            partition_by=contract.partition_by or None)
+        outcome.rows_loaded = delivery.num_rows
         reject_rows = [
             {"plant_id": plant_id, "source_file": r.source_file, "source_line": r.source_line, "column": r.column,
              "error": r.error, "raw_value": r.raw_value, "rejected_at": now}
@@ -543,6 +534,34 @@ def ingest_table(
             write_deltalake(ledger_uri, pa.Table.from_pylist(ledger_rows, schema=LEDGER_SCHEMA), mode="append")
     result.table_version = DeltaTable(uri).version()
     return result
+
+
+def business_days(contract: Contract, rows: pa.Table) -> list[date]:
+    """The distinct local days of the contract's business date in ``rows`` (empty for tables without one)."""
+    if contract.business_date is None:
+        return []
+    days = pc.unique(pc.cast(rows[contract.business_date], pa.date32(), safe=False))
+    return sorted(days.to_pylist())
+
+
+def replacement_predicate(contract: Contract, plant_id: str, rows: pa.Table) -> str:
+    """The Delta predicate selecting the replacement units ``rows`` cover: the plant, and the plant-days if dated.
+
+    Consecutive days collapse into one range, so a year-long delivery is one clause; the bounds are day literals,
+    which Delta compares as dates for a date column and as local midnights for a timestamp column.
+    """
+    predicate = f"plant_id = '{_sql_literal(plant_id)}'"
+    column = contract.business_date
+    if column is None:
+        return predicate
+    ranges: list[list[date]] = []  # [first day, day after the last day]
+    for day in business_days(contract, rows):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1][1] = day + timedelta(days=1)
+        else:
+            ranges.append([day, day + timedelta(days=1)])
+    within = " OR ".join(f"({column} >= '{first}' AND {column} < '{end}')" for first, end in ranges)
+    return f"{predicate} AND ({within})"
 
 
 def _unpack_archives(folder: Path, landing_root: Path) -> list[FileOutcome]:

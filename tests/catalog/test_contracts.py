@@ -111,6 +111,18 @@ def test_a_warehouse_contract_must_name_its_relation_after_server_schema_and_mod
         parse_contract(bad)
 
 
+def test_the_business_date_must_name_a_required_date_or_local_timestamp_column(tmp_path):
+    assert parse_contract(CONTRACTS_DIR / "bronze.mes.machine_states.yaml").business_date == "started_at_local"
+    assert parse_contract(CONTRACTS_DIR / "bronze.mes.assets.yaml").business_date is None
+    doc = yaml.safe_load((CONTRACTS_DIR / "bronze.mes.machine_states.yaml").read_text())
+    doc["customProperties"].append({"property": "businessDate", "value": "state_local_code"})
+    doc["customProperties"] = [p for p in doc["customProperties"] if p.get("value") != "started_at_local"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ContractError, match=r"businessDate: 'state_local_code' must name a required date32 or timestamp"):
+        parse_contract(bad)
+
+
 def test_every_plant_dialect_maps_exactly_the_contract_business_columns():
     lineage = {"plant_id", "source_file", "source_line", "ingested_at"}
     contracts = load_contracts()

@@ -149,7 +149,7 @@ def test_reingesting_unchanged_copied_and_changed_files(roots):
 
     shutil.copy(original, landing / "DE-STR/mes/mengen_copy.csv")
     copied = _ingest(landing, lake)
-    assert [f.status for f in copied.plants["DE-STR"].files] == ["loaded", "duplicate_content"]
+    assert [f.status for f in copied.plants["DE-STR"].files] == ["duplicate_content"]
     assert _rows(lake).num_rows == 5 + 1
 
     _write(original, STR_COUNTS_HEADER + _str_counts_rows(7), "cp1252")
