@@ -11,7 +11,7 @@
 | NORTHSTAR_KAFKA_SSL_CAFILE | | CA bundle for TLS |
 | NORTHSTAR_SENSOR_TOPIC | northstar.sensor.readings | sensor topic |
 | NORTHSTAR_MAX_REJECT_SHARE | 0.05 | share of bad rows above which a whole extract file is refused |
-| NORTHSTAR_LATENESS_HORIZON_HOURS | 168 | readings older than this behind the plant's watermark are quarantined |
+| NORTHSTAR_LATENESS_HORIZON_HOURS | 168 | readings older than this behind their series' watermark are quarantined |
 | NORTHSTAR_FUTURE_TOLERANCE_MINUTES | 5 | readings further ahead of the wall clock are quarantined |
 """
 

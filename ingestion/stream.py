@@ -17,8 +17,12 @@ Design (docs/design.md, environment-facts):
 - **Natural key (plant, asset, tag, reading time).** Duplicates inside a batch and redeliveries of stored readings
   collapse to one row; the first value written wins and a different later value is recorded as a conflict.
 - **Quarantine** (``lake/quarantine/sensor/readings``): poison messages, readings later than the lateness horizon
-  behind the plant's watermark, and readings further in the future than the tolerance, each with topic, partition,
-  offset, raw bytes and the reason. Their offsets still advance: a poison message never stalls a partition.
+  behind their series' watermark (the newest accepted reading of the same plant, asset and tag before them, stored or
+  earlier in the same batch, so where batches are cut does not matter), and readings further in the future than the
+  tolerance, each with topic, partition, offset, raw bytes and the reason. Their offsets still advance: a poison
+  message never stalls a partition.
+- **Per-series work on integers.** Each batch maps (plant, asset, tag) to dense integer ids once; lateness,
+  de-duplication and watermarks run on those ids and int64 times with numpy, not on string keys.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -146,6 +151,69 @@ class StreamResult:
 class DecodedBatch:
     rows: pa.Table  # contract schema (before de-duplication)
     quarantine: list[dict[str, Any]]
+    series_ids: np.ndarray | None = None  # per row, its index in `series`
+    series: pa.Table | None = None  # plant_id, asset_local_id, tag of every series in the batch
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Series: integer ids for (plant, asset, tag), so per-series work runs on numbers, not strings
+# ---------------------------------------------------------------------------------------------------------------
+
+_NONE = np.iinfo(np.int64).min  # "no time" in int64 microseconds
+
+
+def series_ids(plant: pa.Array, asset: pa.Array, tag: pa.Array) -> tuple[np.ndarray, pa.Table]:
+    """A dense id per reading for its series, and the series table (plant_id, asset_local_id, tag) it indexes."""
+    n = len(plant)
+    raw = np.zeros(n, np.int64)
+    size = 1
+    for column in (plant, asset, tag):
+        encoded = pc.dictionary_encode(column)
+        width = len(encoded.dictionary) + 1  # the last code stands for null
+        raw = raw * width + pc.fill_null(encoded.indices, width - 1).to_numpy().astype(np.int64)
+        size *= width
+    if size <= 4 * n + 65_536:  # the usual case (few plants, assets and tags): a lookup table, no sort
+        present = np.zeros(size, bool)
+        present[raw] = True
+        ids = (np.cumsum(present) - 1)[raw]
+        count = int(present.sum())
+    else:
+        _, ids = np.unique(raw, return_inverse=True)
+        count = int(ids.max()) + 1 if n else 0
+    representative = np.zeros(count, np.int64)
+    representative[ids] = np.arange(n)  # any reading of the series will do: they share plant, asset and tag
+    series = pa.table({"plant_id": plant.take(representative), "asset_local_id": asset.take(representative),
+                       "tag": tag.take(representative)})
+    return ids, series
+
+
+def _micros(times: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Timestamps as int64 microseconds, null as _NONE."""
+    return pc.fill_null(pc.cast(_array(times), pa.int64()), _NONE).to_numpy()
+
+
+def _newest_before(times: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per reading, the newest time among the earlier readings (lower position) of its series, or _NONE.
+
+    Vectorised: readings sorted by series (stable, so earlier stays earlier), times replaced by their rank, and one
+    running maximum over series * (ranks + 2) + rank, which restarts at every series because each series' block lies
+    above every value of the blocks before it.
+    """
+    n = len(times)
+    if n == 0:
+        return times.copy()
+    order = np.argsort(ids, kind="stable")
+    group, values = ids[order].astype(np.int64), times[order]
+    distinct, rank = np.unique(values, return_inverse=True)
+    rank = np.where(values == _NONE, 0, rank + 1)
+    width = len(distinct) + 2
+    through = np.maximum.accumulate(group * width + rank) - group * width  # newest rank up to and including i
+    before = np.zeros(n, np.int64)
+    before[1:] = np.where(group[1:] == group[:-1], through[:-1], 0)
+    newest = np.where(before > 0, distinct[np.maximum(before - 1, 0)], _NONE)
+    out = np.empty(n, np.int64)
+    out[order] = newest
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -297,10 +365,13 @@ def decode_records(
     future_limit = now + policy.future_tolerance
     too_new = pc.greater(reading_at, pa.scalar(future_limit, pa.timestamp("us", tz="UTC")))
     checks.append((pc.fill_null(too_new, False), f"future timestamp: more than {policy.future_tolerance} ahead of {now:%Y-%m-%dT%H:%M:%SZ}"))
-    if watermarks is not None and watermarks.series.num_rows:
-        floor = watermarks.horizon_floor(flat, policy.lateness_horizon)
-        too_late = pc.fill_null(pc.less(reading_at, floor), False)
-        checks.append((too_late, f"late: more than {policy.lateness_horizon} behind its series' watermark"))
+    ids, series = series_ids(_array(flat["plant_id"]), _array(flat["asset_id"]), _array(flat["tag"]))
+    acceptable = np.ones(flat.num_rows, bool)
+    for mask, _ in checks:
+        acceptable &= ~pc.fill_null(mask, True).to_numpy(zero_copy_only=False)
+    stored = watermarks.newest(series) if watermarks is not None else np.full(series.num_rows, _NONE)
+    too_late = late_readings(_micros(reading_at), ids, acceptable, stored, policy.lateness_horizon)
+    checks.append((pa.array(too_late), f"late: more than {policy.lateness_horizon} behind its series' watermark"))
 
     bad = pa.repeat(pa.scalar(False), flat.num_rows)
     reasons: dict[int, str] = {}
@@ -336,7 +407,22 @@ def decode_records(
     schema = contract.arrow_schema()
     table = pa.Table.from_arrays([pa.array(data[f.name]) if not isinstance(data[f.name], (pa.Array, pa.ChunkedArray))
                                   else data[f.name] for f in schema], schema=schema)
-    return DecodedBatch(table, quarantine)
+    return DecodedBatch(table, quarantine, ids[good.to_numpy(zero_copy_only=False)], series)
+
+
+def late_readings(
+    times: np.ndarray, ids: np.ndarray, acceptable: np.ndarray, stored: np.ndarray, horizon: timedelta
+) -> np.ndarray:
+    """Which readings are more than ``horizon`` behind their series' watermark.
+
+    The watermark of a reading is the newest acceptable reading of its series before it: stored by an earlier batch
+    (``stored``, per series) or earlier in this batch. Judging earlier readings of the batch too makes the outcome
+    independent of where the micro-batches happen to be cut.
+    """
+    mark = np.maximum(stored[ids], _newest_before(np.where(acceptable, times, _NONE), ids))
+    horizon_us = horizon // timedelta(microseconds=1)
+    floor = np.where(mark == _NONE, _NONE, mark - horizon_us)
+    return acceptable & (mark != _NONE) & (times < floor)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -344,25 +430,31 @@ def decode_records(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def dedupe_batch(rows: pa.Table) -> tuple[pa.Table, int, pa.Table]:
-    """One row per natural key; the lowest offset wins (first write wins).
+def dedupe_batch(rows: pa.Table, ids: np.ndarray) -> tuple[np.ndarray, int, pa.Table]:
+    """One row per natural key (series ``ids``, reading time); the lowest position wins (first write wins).
 
-    Returns (kept rows, number of duplicates, the dropped duplicates whose value differs from the kept one).
+    Returns (positions of the kept rows, number of duplicates, the dropped duplicates whose value differs from the
+    kept one, with the kept value as ``stored_value``).
     """
-    if rows.num_rows == 0:
-        return rows, 0, rows
-    indexed = rows.append_column("_i", pa.array(range(rows.num_rows), pa.int64()))
-    first = indexed.group_by(_KEY, use_threads=False).aggregate([("_i", "min")])
-    keep = pc.take(first["_i_min"], pc.sort_indices(first["_i_min"]))
-    kept = rows.take(keep)
-    duplicates = rows.num_rows - kept.num_rows
-    if not duplicates:
-        return kept, 0, rows.slice(0, 0)
-    dropped = indexed.filter(pc.invert(pc.is_in(indexed["_i"], value_set=keep)))
-    winners = kept.select([*_KEY, "value"]).rename_columns([*_KEY, "kept_value"])
-    paired = dropped.join(winners, keys=_KEY, join_type="inner")
-    conflicts = paired.filter(pc.not_equal(paired["value"], paired["kept_value"]))
-    return kept, duplicates, conflicts.rename_columns([*conflicts.column_names[:-1], "stored_value"]).drop_columns(["_i"])
+    n = rows.num_rows
+    times = _micros(rows["reading_at"])
+    order = np.lexsort((times, ids))  # stable: among equal keys the earlier row comes first
+    sorted_ids, sorted_times = ids[order], times[order]
+    repeat = np.zeros(n, bool)
+    repeat[1:] = (sorted_ids[1:] == sorted_ids[:-1]) & (sorted_times[1:] == sorted_times[:-1])
+    if not repeat.any():
+        return np.arange(n), 0, _with_stored_value(rows.slice(0, 0), np.array([], np.float64))
+    first = order[~repeat]
+    winner = first[np.cumsum(~repeat) - 1]  # per sorted position, the kept row of its key
+    dropped, kept_of_dropped = order[repeat], winner[repeat]
+    values = rows["value"].to_numpy()
+    differs = values[dropped] != values[kept_of_dropped]
+    conflicts = _with_stored_value(rows.take(dropped[differs]), values[kept_of_dropped[differs]])
+    return np.sort(first), int(repeat.sum()), conflicts
+
+
+def _with_stored_value(rows: pa.Table, values: np.ndarray) -> pa.Table:
+    return rows.append_column("stored_value", pa.array(values, pa.float64()))
 
 
 def _existing(table: DeltaTable, rows: pa.Table) -> pa.Table:
@@ -377,24 +469,28 @@ def _existing(table: DeltaTable, rows: pa.Table) -> pa.Table:
     return dataset.to_table(columns=[*_KEY, "value"], filter=expr)
 
 
-def drop_stored(rows: pa.Table, table: DeltaTable, watermarks: Watermarks) -> tuple[pa.Table, int, pa.Table]:
-    """Remove readings already stored (redeliveries). Returns (new rows, duplicates, conflicting duplicates).
+def drop_stored(
+    rows: pa.Table, ids: np.ndarray, series: pa.Table, table: DeltaTable, watermarks: Watermarks
+) -> tuple[np.ndarray, int, pa.Table]:
+    """Remove readings already stored (redeliveries). Returns (mask of new rows, duplicates, conflicting duplicates).
 
     Only a batch reaching back to or before a series' watermark needs the (pruned) scan of stored readings.
     """
-    empty = rows.slice(0, 0).append_column("stored_value", pa.array([], pa.float64()))
+    keep = np.ones(rows.num_rows, bool)
+    empty = _with_stored_value(rows.slice(0, 0), np.array([], np.float64))
     if rows.num_rows == 0:
-        return rows, 0, empty
-    if not watermarks.reaches_back(rows):
-        return rows, 0, empty
+        return keep, 0, empty
+    stored_newest = watermarks.newest(series)[ids]
+    if not np.any((stored_newest != _NONE) & (_micros(rows["reading_at"]) <= stored_newest)):
+        return keep, 0, empty
     stored = _existing(table, rows)
     if stored.num_rows == 0:
-        return rows, 0, empty
-    indexed = rows.append_column("_i", pa.array(range(rows.num_rows), pa.int64()))
+        return keep, 0, empty
+    indexed = rows.append_column("_i", pa.array(np.arange(rows.num_rows)))
     matched = indexed.join(stored.rename_columns([*_KEY, "stored_value"]), keys=_KEY, join_type="inner")
     conflicts = matched.filter(pc.not_equal(matched["value"], matched["stored_value"])).drop_columns(["_i"])
-    keep = pc.invert(pc.is_in(indexed["_i"], value_set=matched["_i"]))
-    return rows.filter(keep), matched.num_rows, conflicts
+    keep[matched["_i"].to_numpy()] = False
+    return keep, matched.num_rows, conflicts
 
 
 def _conflict_entries(conflicts: pa.Table, records: Sequence[Record], now: datetime) -> list[dict[str, Any]]:
@@ -451,31 +547,28 @@ class Watermarks:
         series = recent.group_by(_SERIES).aggregate([("reading_at", "max")]).rename_columns([*_SERIES, "max_at"])
         return cls(plants, series.cast(empty.schema) if series.num_rows else empty)
 
-    def horizon_floor(self, flat: pa.Table, horizon: timedelta) -> pa.Array:
-        """Per reading, the oldest acceptable time: its series' watermark minus the horizon (null for a new series).
+    def newest(self, series: pa.Table) -> np.ndarray:
+        """Per row of ``series`` (plant_id, asset_local_id, tag), the stored watermark in microseconds, or _NONE."""
+        if self.series.num_rows == 0 or series.num_rows == 0:
+            return np.full(series.num_rows, _NONE)
+        keyed = series.select(_SERIES).append_column("_i", pa.array(np.arange(series.num_rows)))
+        joined = keyed.join(self.series, keys=_SERIES, join_type="inner")
+        out = np.full(series.num_rows, _NONE)
+        out[joined["_i"].to_numpy()] = _micros(joined["max_at"])
+        return out
 
-        Per series, not per plant: a plant's devices are spread over partitions consumed at different speeds, so
-        one device's progress says nothing about how late another device's reading is.
-        """
-        keyed = pa.table({"plant_id": flat["plant_id"], "asset_local_id": flat["asset_id"], "tag": flat["tag"],
-                          "_i": pa.array(range(flat.num_rows), pa.int64())})
-        joined = keyed.join(self.series, keys=_SERIES, join_type="left outer").sort_by("_i")
-        return pc.subtract(joined["max_at"], pa.scalar(horizon, pa.duration("us"))).combine_chunks()
-
-    def reaches_back(self, rows: pa.Table) -> bool:
-        if rows.num_rows == 0 or self.series.num_rows == 0:
-            return False
-        joined = rows.select([*_SERIES, "reading_at"]).join(self.series, keys=_SERIES, join_type="inner")
-        return joined.num_rows > 0 and bool(pc.any(pc.less_equal(joined["reading_at"], joined["max_at"])).as_py())
-
-    def advance(self, rows: pa.Table) -> None:
+    def advance(self, rows: pa.Table, ids: np.ndarray, series: pa.Table) -> None:
+        """Take the committed ``rows`` (series ``ids`` into ``series``) into the watermarks."""
         if rows.num_rows == 0:
             return
-        for row in rows.group_by("plant_id").aggregate([("reading_at", "max")]).to_pylist():
-            plant, ts = row["plant_id"], row["reading_at_max"]
+        newest = np.full(series.num_rows, _NONE)
+        np.maximum.at(newest, ids, _micros(rows["reading_at"]))
+        seen = newest != _NONE
+        latest = series.filter(pa.array(seen)).append_column("max_at", pa.array(newest[seen]).cast(_TS))
+        for row in latest.group_by("plant_id").aggregate([("max_at", "max")]).to_pylist():
+            plant, ts = row["plant_id"], row["max_at_max"]
             self.plants[plant] = max(self.plants.get(plant, ts), ts)
-        latest = rows.group_by(_SERIES).aggregate([("reading_at", "max")]).rename_columns([*_SERIES, "max_at"])
-        both = pa.concat_tables([self.series, latest.cast(self.series.schema)])
+        both = pa.concat_tables([self.series, latest.select([*_SERIES, "max_at"]).cast(self.series.schema)])
         self.series = both.group_by(_SERIES).aggregate([("max_at", "max")]).rename_columns([*_SERIES, "max_at"])
 
 
@@ -515,8 +608,11 @@ def commit_records(
         marks = Watermarks.load(table, policy.lateness_horizon) if watermarks is None or attempt else watermarks
         now_ = now or datetime.now(timezone.utc)
         decoded = decode_records(fresh, contract, now_, policy=policy, watermarks=marks)
-        rows, dup_in_batch, conflicts_in_batch = dedupe_batch(decoded.rows)
-        rows, dup_stored, conflicts_stored = drop_stored(rows, table, marks)
+        keep, dup_in_batch, conflicts_in_batch = dedupe_batch(decoded.rows, decoded.series_ids)
+        rows, ids = decoded.rows.take(keep), decoded.series_ids[keep]
+        new, dup_stored, conflicts_stored = drop_stored(rows, ids, decoded.series, table, marks)
+        if not new.all():
+            rows, ids = rows.filter(pa.array(new)), ids[new]
         conflicts = _conflict_entries(conflicts_in_batch, fresh, now_) + _conflict_entries(conflicts_stored, fresh, now_)
         decoded.quarantine.extend(conflicts)
         _write_quarantine(quarantine_uri, decoded.quarantine, cluster_id)
@@ -543,7 +639,7 @@ def commit_records(
         outcome.conflicts = len(conflicts)
         for q in decoded.quarantine[: len(decoded.quarantine) - len(conflicts)]:
             outcome.quarantined[q["kafka_partition"]] = outcome.quarantined.get(q["kafka_partition"], 0) + 1
-        marks.advance(rows)
+        marks.advance(rows, ids, decoded.series)
         if watermarks is not None and marks is not watermarks:
             watermarks.plants, watermarks.series = marks.plants, marks.series
         return outcome

@@ -176,26 +176,47 @@ def inject_stream_faults(
     - future_timestamps: in each of the first N blocks of FUTURE_SPACING readings, one reading jumps 10 years ahead;
     - duplicate_messages: a reading is published twice in a row;
     - out_of_order: a reading is published after the one that follows it;
-    - late_readings: a reading is held back until the stream has moved `late_delay_s` past it;
+    - late_readings: a reading is held back until the stream has moved `late_delay_s` past it. Its ledger entry is
+      written when it is published and says how far it is behind its series (plant, asset, tag) then: `detail` starts
+      with "published <seconds> s behind", the latest reading of the series published before it (0 if none is newer;
+      a series that stops reporting, or the end of the stream, can make this less than `late_delay_s`);
     - redelivered_batches: the last `redelivery_batch` readings are published again (a producer retry), spread
       over the stream.
     """
     if not faults.stream_faults:
         yield from readings
         return
+    latest: dict[tuple[str, str, str], dt.datetime] = {}  # per series, the newest reading time published so far
+    for reading, late in _faulty_stream(readings, faults, seed, ledger):
+        series = (reading.plant_id, reading.asset_local_id, reading.tag)
+        newest = latest.get(series)
+        if late is not None:
+            behind = int((newest - reading.ts).total_seconds()) if newest is not None and newest > reading.ts else 0
+            ledger.add(_entry("late_readings", late, f"published {behind} s behind the newest reading of its series "
+                                                     f"(held {faults.late_delay_s} s of stream time)"))
+        if newest is None or reading.ts > newest:
+            latest[series] = reading.ts
+        yield reading
+
+
+def _faulty_stream(
+    readings: Iterable[SensorReading], faults: FaultConfig, seed: int, ledger: FaultLedger
+) -> Iterator[tuple[SensorReading, SensorReading | None]]:
+    """(published reading, the true reading if it is a held-back late one); see inject_stream_faults."""
     rng = stream(seed, "faults", "stream")
     skew = {(s["plant_id"], s["asset_local_id"]): int(s["offset_s"]) for s in faults.clock_skew}
     skewed_counts = dict.fromkeys(skew, 0)
     future_at = {block * FUTURE_SPACING + rng.randrange(FUTURE_SPACING) for block in range(faults.future_timestamps)}
     redeliver_at = {(block + 1) * 5 * FUTURE_SPACING for block in range(faults.redelivered_batches)}
     recent: deque[SensorReading] = deque(maxlen=faults.redelivery_batch)
-    held_late: deque[tuple[dt.datetime, SensorReading]] = deque()
+    held_late: deque[tuple[dt.datetime, SensorReading, SensorReading]] = deque()
     swap: SensorReading | None = None
     late_delay = dt.timedelta(seconds=faults.late_delay_s)
 
-    def release_late(now: dt.datetime) -> Iterator[SensorReading]:
+    def release_late(now: dt.datetime) -> Iterator[tuple[SensorReading, SensorReading]]:
         while held_late and held_late[0][0] <= now:
-            yield held_late.popleft()[1]
+            _, reading, true = held_late.popleft()
+            yield reading, true
 
     for position, true in enumerate(readings):
         reading = true
@@ -208,8 +229,7 @@ def inject_stream_faults(
             ledger.add(_entry("future_timestamps", true, f"published at {reading.ts:%Y-%m-%dT%H:%M:%SZ}"))
         yield from release_late(true.ts)
         if faults.late_readings and rng.random() < faults.late_readings:
-            held_late.append((true.ts + late_delay, reading))
-            ledger.add(_entry("late_readings", true, f"published {faults.late_delay_s} s of stream time late"))
+            held_late.append((true.ts + late_delay, reading, true))
             continue
         outgoing = [reading]
         if faults.duplicate_messages and rng.random() < faults.duplicate_messages:
@@ -224,15 +244,16 @@ def inject_stream_faults(
             ledger.add(_entry("out_of_order", true, "published after the reading that follows it"))
         for message in outgoing:
             recent.append(message)
-            yield message
+            yield message, None
         if position in redeliver_at and recent:
             batch = list(recent)
             ledger.add(_entry("redelivered_batches", batch[0], f"{len(batch)} readings published again"))
-            yield from batch
+            for message in batch:
+                yield message, None
     if swap is not None:
-        yield swap
-    for _, reading in held_late:
-        yield reading
+        yield swap, None
+    for _, reading, true in held_late:
+        yield reading, true
     for (plant_id, asset_id), count in skewed_counts.items():
         ledger.add(LedgerEntry(
             "clock_skew", plant_id, "kafka", asset_local_id=asset_id,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from deltalake import DeltaTable
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from test_simulator_reader import read_extract, truth
 
@@ -27,6 +28,7 @@ from ingestion.extracts import ingest_table
 from ingestion.simulator import FaultLedger, generate_network, iter_sensor_readings, publish_sensor_readings
 from ingestion.simulator.config import FaultConfig, load_network_config
 from ingestion.simulator.faults import UNMAPPED_CODES
+from ingestion.settings import StreamPolicy
 from ingestion.stream import ingest_stream
 
 CI = yaml.safe_load((Path(__file__).resolve().parents[2] / "ingestion/simulator/networks/ci.yaml").read_text())
@@ -209,3 +211,65 @@ def test_the_pipeline_keeps_each_true_reading_once_and_quarantines_the_future_on
                   and r["plant_id"] == "DE-STR"}
     landed = {r["reading_at"] for r in rows if r["asset_local_id"] == "A101" and r["plant_id"] == "DE-STR"}
     assert landed and landed <= {t + dt.timedelta(seconds=90) for t in true_times}
+
+
+def _publish(broker, path: str, published: list) -> str:
+    topic = f"test.faults.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=[broker.bootstrap_servers])
+    admin.create_topics([NewTopic(topic, 4, 1)])
+    admin.close()
+    assert publish_sensor_readings(published, broker.bootstrap_servers, topic) == len(published)
+    return topic
+
+
+def _messages(broker, topic: str, expected: int) -> dict[tuple[int, int], bytes]:
+    """Every message of the topic by (partition, offset), read back from the broker."""
+    consumer = KafkaConsumer(bootstrap_servers=[broker.bootstrap_servers], group_id=None, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    messages: dict[tuple[int, int], bytes] = {}
+    while len(messages) < expected:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            messages.update({(r.partition, r.offset): r.value for r in batch})
+    consumer.close()
+    return messages
+
+
+@pytest.mark.slow
+def test_readings_later_than_the_horizon_are_quarantined_exactly_as_ledgered(broker, tmp_path: Path) -> None:
+    """late_readings with late_delay_s (1 h) beyond a 20-minute lateness horizon: the ledger says how far behind its
+    series each late reading was published; exactly those beyond the horizon are quarantined, whatever the batch size,
+    with topic, partition and offset of their message; every other reading lands once."""
+    horizon = dt.timedelta(minutes=20)
+    path = _network(tmp_path, "late", {"late_readings": 0.004, "late_delay_s": 3600, "duplicate_messages": 0.005})
+    ledger = FaultLedger()
+    published = list(iter_sensor_readings(path, ledger=ledger))
+    behind = {(e.plant_id, e.asset_local_id, e.tag, e.ts): int(e.detail.split()[1])
+              for e in ledger.entries if e.knob == "late_readings"}
+    beyond = {key for key, seconds in behind.items() if seconds > horizon.total_seconds()}
+    assert len(beyond) >= 100 and len(behind) > len(beyond)  # some held readings were released before 20 min passed
+    topic = _publish(broker, path, published)
+    messages = _messages(broker, topic, len(published))
+    distinct = {(r.plant_id, r.asset_local_id, r.tag, r.ts.strftime("%Y-%m-%dT%H:%M:%SZ")) for r in published}
+
+    for batch in (50_000, 997):
+        lake = tmp_path / f"lake-{batch}"
+        result = ingest_stream({"bootstrap_servers": [broker.bootstrap_servers]}, topic,
+                               str(lake / "bronze/sensor/readings"), str(lake / "quarantine/sensor/readings"),
+                               policy=StreamPolicy(lateness_horizon=horizon), max_batch_messages=batch)
+        quarantine = DeltaTable(str(lake / "quarantine/sensor/readings")).to_pyarrow_table().to_pylist()
+        assert {q["reason"] for q in quarantine} == {"late: more than 0:20:00 behind its series' watermark"}
+        assert all(q["kafka_topic"] == topic and messages[(q["kafka_partition"], q["kafka_offset"])] == q["raw_value"]
+                   for q in quarantine)
+        payloads = [json.loads(q["raw_value"]) for q in quarantine]
+        quarantined = Counter((p["plant_id"], p["asset_id"], p["tag"], p["ts"]) for p in payloads)
+        assert set(quarantined) == beyond and set(quarantined.values()) == {1}
+        assert result.quarantined == len(beyond)
+
+        rows = DeltaTable(str(lake / "bronze/sensor/readings")).to_pyarrow_table()
+        landed = Counter(zip(rows["plant_id"].to_pylist(), rows["asset_local_id"].to_pylist(), rows["tag"].to_pylist(),
+                             [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in rows["reading_at"].to_pylist()]))
+        assert set(landed) == distinct - beyond and set(landed.values()) == {1}
+        assert result.rows_inserted == rows.num_rows == len(distinct) - len(beyond)
+

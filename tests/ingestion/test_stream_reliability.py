@@ -122,6 +122,28 @@ def test_late_and_future_readings_are_quarantined_with_the_device(tmp_path):
     assert by_asset["FUTURE"].startswith("future timestamp")
 
 
+def test_lateness_counts_earlier_readings_of_the_same_batch_so_batch_cuts_do_not_matter(tmp_path):
+    policy = StreamPolicy(lateness_horizon=timedelta(hours=1), future_tolerance=timedelta(days=3650))
+    at = [BASE + timedelta(hours=h) for h in (0, 3, 1, 2.5, 4)]
+    payloads = [json.dumps(reading(i, ts=ts, asset="M1")).encode() for i, ts in enumerate(at)]
+    # Another series far ahead says nothing about M1; a reading of a new series is never late.
+    payloads.append(json.dumps(reading(5, ts=BASE + timedelta(days=2), asset="M2")).encode())
+    payloads.append(json.dumps(reading(6, ts=BASE, asset="M3")).encode())
+    one = decode_records(records(payloads), CONTRACT, NOW, policy=policy)
+    # Offset 2 (01:00) is 2 h behind 03:00 seen before it; offset 3 (02:30) is 30 min behind: it lands.
+    assert {q["kafka_offset"]: q["reason"] for q in one.quarantine} == {2: "late: more than 1:00:00 behind its series' watermark"}
+    assert one.rows["kafka_offset"].to_pylist() == [0, 1, 3, 4, 5, 6]
+
+    # The same messages committed in batches of two give the same rows and the same quarantine.
+    table, quarantine = tables(tmp_path)
+    watermarks = Watermarks.load(DeltaTable(table), policy.lateness_horizon)
+    batch = records(payloads)
+    for k in range(0, len(batch), 2):
+        commit_records(table, quarantine, batch[k:k + 2], "c1", CONTRACT, policy=policy, now=NOW, watermarks=watermarks)
+    assert sorted(DeltaTable(table).to_pyarrow_table()["kafka_offset"].to_pylist()) == [0, 1, 3, 4, 5, 6]
+    assert [q["kafka_offset"] for q in DeltaTable(quarantine).to_pyarrow_table().to_pylist()] == [2]
+
+
 def test_redelivering_the_same_batch_three_times_commits_once(tmp_path):
     table, quarantine = tables(tmp_path)
     batch = records([json.dumps(reading(i)).encode() for i in range(100)])
