@@ -34,6 +34,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain, compress
+from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -222,12 +225,20 @@ def _newest_before(times: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def _parse_bulk(values: Sequence[bytes]) -> pa.Table | None:
-    """All messages in one pyarrow.json call, or None when a message needs the per-message path."""
-    if any(v is None or not v or len(v) > MAX_MESSAGE_BYTES or b"\n" in v or v[:1] != b"{" for v in values):
+    """All messages in one pyarrow.json call, or None when a message needs the per-message path.
+
+    The checks run in C over the whole batch: a message without a value fails the join, one with a newline adds a
+    line, an empty one or one holding several JSON values changes the row count, and a non-object fails the parse.
+    """
+    try:
+        joined = b"\n".join(values)
+    except TypeError:  # a message without a value (tombstone)
+        return None
+    if joined.count(b"\n") != len(values) - 1 or max(map(len, values), default=0) > MAX_MESSAGE_BYTES:
         return None
     try:
         table = pajson.read_json(
-            io.BytesIO(b"\n".join(values)),
+            io.BytesIO(joined),
             read_options=pajson.ReadOptions(block_size=64 << 20),
             parse_options=pajson.ParseOptions(explicit_schema=_PAYLOAD_SCHEMA, unexpected_field_behavior="ignore"),
         )
@@ -335,7 +346,7 @@ def decode_records(
 ) -> DecodedBatch:
     """Decode and validate a micro-batch into contract rows; everything refused becomes a quarantine entry."""
     quarantine: list[dict[str, Any]] = []
-    parsed = _parse_bulk([r.value for r in records])
+    parsed = _parse_bulk(list(map(attrgetter("value"), records)))
     kept_records: list[Record] = list(records)
     if parsed is None:
         rows: list[dict[str, Any]] = []
@@ -388,9 +399,9 @@ def decode_records(
             quarantine.append(_quarantine_entry(r, reason, now, plants[i], assets[i]))
     good = pc.invert(bad)
     msg = flat["msg"].filter(good)
-    topics = pa.array([r.topic for r in kept_records], pa.string())
-    parts = pa.array([r.partition for r in kept_records], pa.int32())
-    offsets = pa.array([r.offset for r in kept_records], pa.int64())
+    topics = pa.array(list(map(attrgetter("topic"), kept_records)), pa.string())
+    parts = pa.array(list(map(attrgetter("partition"), kept_records)), pa.int32())
+    offsets = pa.array(list(map(attrgetter("offset"), kept_records)), pa.int64())
     n = len(msg)
     data = {
         "plant_id": flat["plant_id"].filter(good),
@@ -572,6 +583,30 @@ class Watermarks:
         self.series = both.group_by(_SERIES).aggregate([("max_at", "max")]).rename_columns([*_SERIES, "max_at"])
 
 
+class _Positions:
+    """Topic-partition and offset of every record of a batch, gathered once at C speed (no Python loop per record)."""
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        self.records = records
+        where = list(map(attrgetter("topic", "partition"), records))
+        self.keys = sorted(set(where))
+        index = {key: i for i, key in enumerate(self.keys)}
+        self.key_of = np.fromiter(map(index.__getitem__, where), np.int64, len(records))
+        self.offsets = np.fromiter(map(attrgetter("offset"), records), np.int64, len(records))
+
+    def after(self, stored: dict[tuple[str, int], int]) -> list[Record]:
+        """The records above the offset stored for their topic-partition."""
+        floor = np.array([stored.get(key, -1) for key in self.keys], np.int64)
+        newer = self.offsets > floor[self.key_of]
+        return list(self.records) if newer.all() else list(compress(self.records, newer))
+
+    def last(self) -> dict[tuple[str, int], int]:
+        """The highest offset per topic-partition."""
+        highest = np.full(len(self.keys), -1, np.int64)
+        np.maximum.at(highest, self.key_of, self.offsets)
+        return dict(zip(self.keys, highest.tolist()))
+
+
 @dataclass
 class CommitOutcome:
     readings: int = 0  # valid readings decoded from the batch's messages
@@ -598,9 +633,9 @@ def commit_records(
     outcome = CommitOutcome()
     for attempt in range(MAX_COMMIT_ATTEMPTS):
         table = DeltaTable(table_uri)
-        keys = sorted({(r.topic, r.partition) for r in records})
-        stored = _stored_versions(table, cluster_id, keys)
-        fresh = [r for r in records if r.offset > stored.get((r.topic, r.partition), -1)]
+        positions = _Positions(records)
+        stored = _stored_versions(table, cluster_id, positions.keys)
+        fresh = positions.after(stored)
         outcome.skipped_records = len(records) - len(fresh)
         if not fresh:
             return outcome
@@ -616,9 +651,7 @@ def commit_records(
         conflicts = _conflict_entries(conflicts_in_batch, fresh, now_) + _conflict_entries(conflicts_stored, fresh, now_)
         decoded.quarantine.extend(conflicts)
         _write_quarantine(quarantine_uri, decoded.quarantine, cluster_id)
-        last: dict[tuple[str, int], int] = {}
-        for r in fresh:
-            last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
+        last = (positions if len(fresh) == len(records) else _Positions(fresh)).last()
         txns = [Transaction(app_id(cluster_id, t, p), o) for (t, p), o in last.items()]
         try:
             write_deltalake(
@@ -736,24 +769,9 @@ def ingest_stream(
             result.partitions[tp.partition] = PartitionStats(tp.partition, start, start, max(end[tp], start))
         watermarks = Watermarks.load(table, policy.lateness_horizon)
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        while deadline is None or time.monotonic() < deadline:
-            polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_batch_messages)
-            # kafka-python's ConsumerRecord carries the same fields as Record; no copy per message.
-            records = [r for batch in polled.values() for r in batch]
-            if not records:
-                # Some brokers (Tansu) under-report end offsets, so "caught up" also needs an empty poll.
-                if all(p.next_offset >= p.end_offset for p in result.partitions.values()):
-                    break
-                continue
-            outcome = commit_records(table_uri, quarantine_uri, records, cluster_id, contract, policy=policy,
-                                     watermarks=watermarks)
-            for r in records:
-                stats = result.partitions[r.partition]
-                stats.messages += 1
-                stats.next_offset = max(stats.next_offset, r.offset + 1)
-            for p in {r.partition for r in records}:
-                stats = result.partitions[p]
-                stats.end_offset = max(stats.end_offset, consumer.highwater(TopicPartition(topic, p)) or 0, stats.next_offset)
+
+        def account(commit: Future[CommitOutcome], records: list[Record]) -> None:
+            outcome = commit.result()  # a failed commit raises here and ends the run
             result.batches += 1
             result.messages += len(records)
             result.rows_inserted += outcome.inserted
@@ -766,6 +784,35 @@ def ingest_stream(
                 result.partitions[p].quarantined += n
             if progress:
                 progress(result)
+
+        # One batch commits on a worker thread while the next one is fetched: fetching is Python and network waits,
+        # committing is mostly Arrow and delta-rs, which release the GIL. Commits stay strictly in order, one at a
+        # time, so offsets and watermarks advance exactly as in a sequential loop.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="northstar-commit") as committer:
+            pending: tuple[Future[CommitOutcome], list[Record]] | None = None
+            try:
+                while deadline is None or time.monotonic() < deadline:
+                    polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_batch_messages)
+                    if pending is not None:
+                        done, pending = pending, None
+                        account(*done)
+                    # kafka-python's ConsumerRecord carries the same fields as Record; no copy per message.
+                    records = list(chain.from_iterable(polled.values()))
+                    if not records:
+                        # Some brokers (Tansu) under-report end offsets, so "caught up" also needs an empty poll.
+                        if all(p.next_offset >= p.end_offset for p in result.partitions.values()):
+                            break
+                        continue
+                    pending = (committer.submit(commit_records, table_uri, quarantine_uri, records, cluster_id,
+                                                contract, policy=policy, watermarks=watermarks), records)
+                    for tp, batch in polled.items():
+                        stats = result.partitions[tp.partition]
+                        stats.messages += len(batch)
+                        stats.next_offset = max(stats.next_offset, batch[-1].offset + 1)
+                        stats.end_offset = max(stats.end_offset, consumer.highwater(tp) or 0, stats.next_offset)
+            finally:
+                if pending is not None:
+                    account(*pending)  # also when the loop ended by an error: the commit in flight is waited for
     finally:
         consumer.close()
     result.table_version = DeltaTable(table_uri).version()
