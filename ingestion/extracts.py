@@ -27,12 +27,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from deltalake import DeltaTable, write_deltalake
 
-from catalog.contracts import Contract
+from catalog.contracts import Column, Contract
 from catalog.plants import ExtractDialect, PlantProfile
 from ingestion.archives import ArchiveError, unpack_zip
 from ingestion.delta import ensure_contract_table, ensure_table
@@ -186,7 +187,7 @@ def _read_csv_strings(path: Path, rel: str, dialect: ExtractDialect) -> tuple[di
     # Without embedded newlines, data row i sits on line i + 2; rows skipped by the handler shift the rest.
     skipped = sorted(r.source_line for r in structural if r.source_line)
     if not skipped:
-        lines = pa.array(range(2, table.num_rows + 2), pa.int64())
+        lines = pa.array(np.arange(2, table.num_rows + 2, dtype=np.int64))
     else:
         lines_list, line, k = [], 2, 0
         for _ in range(table.num_rows):
@@ -315,11 +316,16 @@ def _day_offset(fmt: str) -> int | None:
 def _same_day(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
     """Arrow's strptime rolls impossible dates over (31.06. -> 01.07.): the parsed day must equal the written day."""
     offset = _day_offset(fmt)
-    if offset is None:  # variable-width format: compare a full round trip instead
-        round_trip = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)
-        return pc.fill_null(pc.equal(round_trip, text), False)
-    written = pc.utf8_slice_codeunits(text, offset, offset + 2)
-    return pc.fill_null(pc.equal(pc.cast(pc.day(parsed), pa.string()), pc.utf8_ltrim(written, characters="0")), False)
+    if offset is not None:
+        written = pc.binary_slice(text.cast(pa.binary()), offset, offset + 2)
+        try:  # compared as numbers: "03" is day 3
+            return pc.fill_null(pc.equal(pc.day(parsed), pc.cast(pc.cast(written, pa.string()), pa.int64())), False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # something other than two digits there (the value does not match the format): compare as text
+        written = pc.utf8_slice_codeunits(text, offset, offset + 2)
+        return pc.fill_null(pc.equal(pc.cast(pc.day(parsed), pa.string()), pc.utf8_ltrim(written, characters="0")), False)
+    round_trip = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)  # variable-width format
+    return pc.fill_null(pc.equal(round_trip, text), False)
 
 
 def _convert(
@@ -335,8 +341,8 @@ def _convert(
         values = pc.cast(values, pa.string())
     text = pc.utf8_trim_whitespace(values)
     empty = pc.or_kleene(pc.is_null(text), pc.equal(text, ""))
-    too_long = pc.greater(pc.utf8_length(pc.fill_null(text, "")), MAX_FIELD_CHARS)
     if pa.types.is_string(target):
+        too_long = pc.greater(pc.utf8_length(pc.fill_null(text, "")), MAX_FIELD_CHARS)
         return pc.if_else(empty, None, text), too_long, f"longer than {MAX_FIELD_CHARS} characters"
     if pa.types.is_integer(target):
         clean = pc.if_else(empty, None, text)
@@ -370,38 +376,47 @@ def _convert(
     raise TypeError(f"{name}: no conversion to {target}")
 
 
+def _check_column(values: pa.Array, col: Column, dialect: ExtractDialect) -> tuple[pa.Array, pa.Array, str]:
+    """Convert one column and apply the contract's rules: (converted, mask of bad values, error text)."""
+    converted, bad, message = _convert(col.name, values, col.arrow_type, dialect)
+    if col.required:
+        missing = pc.is_null(converted)
+        bad = pc.or_(bad, pc.and_(missing, pc.invert(bad)))
+    if col.minimum is not None and not pa.types.is_string(col.arrow_type):
+        below = pc.fill_null(pc.less(converted, col.minimum), False)
+        bad = pc.or_(bad, below)
+    return converted, pc.fill_null(bad, True), message
+
+
 def type_rows(
     columns: dict[str, pa.Array], lines: pa.Array, rel: str, dialect: ExtractDialect, contract: Contract
 ) -> tuple[dict[str, pa.Array], pa.Array, list[Reject]]:
-    """Type every contract column; return typed columns, the mask of good rows, and one reject per bad value."""
+    """Type every contract column; return typed columns, the mask of good rows, and one reject per bad value.
+
+    Conversion and checks are Arrow compute over whole columns; only the bad values are seen by Python.
+    """
     n = len(lines)
     good = pa.repeat(pa.scalar(True), n)
     rejects: list[Reject] = []
     typed: dict[str, pa.Array] = {}
     for name, values in columns.items():
         col = contract.column(name)
-        converted, bad, message = _convert(name, values, col.arrow_type, dialect)
-        if col.required:
-            missing = pc.is_null(converted)
-            bad = pc.or_(bad, pc.and_(missing, pc.invert(bad)))
-        if col.minimum is not None and not pa.types.is_string(col.arrow_type):
-            below = pc.fill_null(pc.less(converted, col.minimum), False)
-            bad = pc.or_(bad, below)
-        bad_idx = pc.indices_nonzero(pc.fill_null(bad, True)).to_pylist()
-        if bad_idx:
-            raw = values.to_pylist()
-            conv = converted.to_pylist()
-            for i in bad_idx:
-                if raw[i] in (None, "") and col.required:
+        converted, bad, message = _check_column(values, col, dialect)
+        bad_idx = pc.indices_nonzero(bad)
+        if len(bad_idx):
+            raw = values.take(bad_idx).to_pylist()
+            conv = converted.take(bad_idx).to_pylist()
+            for line, raw_value, value in zip(lines.take(bad_idx).to_pylist(), raw, conv):
+                if raw_value in (None, "") and col.required:
                     err = "required value is empty"
-                elif conv[i] is not None and col.minimum is not None and conv[i] < col.minimum:
+                elif value is not None and col.minimum is not None and value < col.minimum:
                     err = f"below minimum {col.minimum}"
                 else:
                     err = message
-                rejects.append(Reject(rel, lines[i].as_py(), dialect.columns[name], err,
-                                      None if raw[i] is None else str(raw[i])[:200]))
+                rejects.append(Reject(rel, line, dialect.columns[name], err,
+                                      None if raw_value is None else str(raw_value)[:200]))
         typed[name] = converted
-        good = pc.and_(good, pc.invert(pc.fill_null(bad, True)))
+        good = pc.and_(good, pc.invert(bad))
     return typed, good, rejects
 
 
@@ -427,10 +442,11 @@ def read_extract_file(
     typed, good, rejects = type_rows(columns, lines, rel, dialect, contract)
     n_rows = len(lines) + len(structural)
     keep = pc.indices_nonzero(good)
-    data = {name: pc.take(arr, keep) for name, arr in typed.items()}
+    every_row = len(keep) == len(lines)
+    data = {name: arr if every_row else pc.take(arr, keep) for name, arr in typed.items()}
     data["plant_id"] = pa.repeat(pa.scalar(dialect.plant_id, pa.string()), len(keep))
     data["source_file"] = pa.repeat(pa.scalar(rel, pa.string()), len(keep))
-    data["source_line"] = pc.take(lines, keep)
+    data["source_line"] = lines if every_row else pc.take(lines, keep)
     data["ingested_at"] = pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), len(keep))
     schema = contract.arrow_schema()
     table = pa.Table.from_arrays([data[f.name] for f in schema], schema=schema)
