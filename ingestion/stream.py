@@ -21,6 +21,8 @@ Design (docs/design.md, environment-facts):
   earlier in the same batch, so where batches are cut does not matter), and readings further in the future than the
   tolerance, each with topic, partition, offset, raw bytes and the reason. Their offsets still advance: a poison
   message never stalls a partition.
+- **Fetch and commit overlap.** A batch is decoded and committed on one worker thread while the consumer fetches the
+  next; commits stay strictly in order, one at a time, so offsets and watermarks advance as in a sequential loop.
 - **Per-series work on integers.** Each batch maps (plant, asset, tag) to dense integer ids once; lateness,
   de-duplication and watermarks run on those ids and int64 times with numpy, not on string keys.
 """
@@ -295,14 +297,19 @@ def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _flatten(parsed: pa.Table) -> pa.Table:
     """One row per reading, from single-reading messages and envelopes, with the index of the carrying message."""
     col = {name: _array(parsed[name]) for name in parsed.column_names}
-    index = pa.array(range(parsed.num_rows), pa.int64())
+    index = pa.array(np.arange(parsed.num_rows, dtype=np.int64))
     is_envelope = pc.is_valid(col["readings"])
+    envelope_count = pc.sum(is_envelope).as_py() or 0
     single = pc.invert(is_envelope)
-    envelopes = col["readings"].filter(is_envelope)
+    envelopes = col["readings"].filter(is_envelope) if envelope_count < parsed.num_rows else col["readings"]
     parents = pc.list_parent_indices(envelopes)  # envelope row -> its readings (an empty list carries none)
     items = pc.list_flatten(envelopes)
 
     def both(single_values: pa.Array, envelope_values: pa.Array) -> pa.Array:
+        if envelope_count == 0:  # the usual batches hold one format only: no filter, no copy
+            return single_values
+        if envelope_count == parsed.num_rows:
+            return envelope_values
         return pa.concat_arrays([single_values.filter(single), envelope_values])
 
     def from_envelope(name: str) -> pa.Array:
