@@ -102,15 +102,16 @@ def test_a_second_demo_run_is_idempotent(demo_root):
 
 
 def test_injected_bad_data_blocks_publication_and_the_published_layer_keeps_the_last_good_version(demo_root):
-    """Write-audit-publish (scenario 17): duplicate natural keys pass the door (each row is well-formed) but fail the
-    contract suite; nothing is published, the last good data stays, and the log names suite, expectation and count."""
+    """Write-audit-publish (scenario 17): a re-sent extract that repeats its rows replaces its plant-day, and its
+    duplicate natural keys pass the door (each row is well-formed) but fail the contract suite; nothing is published,
+    the last good data stays, and the log names suite, expectation and count."""
     from quality.publication import read_status
 
     before_status = read_status(demo_root / "published.duckdb")
     before = sorted(_mart(demo_root, "oee_asset_shift"), key=lambda r: (r["asset_id"], r["shift_started_at"]))
     source = next((demo_root / "landing/DE-STR/mes").glob("mengen_*.csv"))
     lines = source.read_bytes().splitlines(keepends=True)
-    (demo_root / "landing/DE-STR/mes/mengen_resent.csv").write_bytes(lines[0] + b"".join(lines[1:6]))
+    (demo_root / "landing/DE-STR/mes/mengen_resent.csv").write_bytes(lines[0] + b"".join(lines[1:6]) * 2)
     try:
         assert run_demo("ci", demo_root) == 1
     finally:
