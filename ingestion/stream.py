@@ -37,10 +37,10 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain, compress
-from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import chain, compress
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -156,8 +156,8 @@ class StreamResult:
 class DecodedBatch:
     rows: pa.Table  # contract schema (before de-duplication)
     quarantine: list[dict[str, Any]]
-    series_ids: np.ndarray | None = None  # per row, its index in `series`
-    series: pa.Table | None = None  # plant_id, asset_local_id, tag of every series in the batch
+    series_ids: np.ndarray  # per row, its index in `series`
+    series: pa.Table  # plant_id, asset_local_id, tag of every series in the batch
 
 
 # ---------------------------------------------------------------------------------------------------------------

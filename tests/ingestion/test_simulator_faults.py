@@ -25,10 +25,10 @@ from catalog.contracts import get_contract
 from catalog.masterdata import unmapped_queue
 from catalog.plants import load_plants
 from ingestion.extracts import ingest_table
+from ingestion.settings import StreamPolicy
 from ingestion.simulator import FaultLedger, generate_network, iter_sensor_readings, publish_sensor_readings
 from ingestion.simulator.config import FaultConfig, load_network_config
 from ingestion.simulator.faults import UNMAPPED_CODES
-from ingestion.settings import StreamPolicy
 from ingestion.stream import ingest_stream
 
 CI = yaml.safe_load((Path(__file__).resolve().parents[2] / "ingestion/simulator/networks/ci.yaml").read_text())
