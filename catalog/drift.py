@@ -4,7 +4,9 @@
 generated file. Some things are written elsewhere but must still say exactly what the contract says; this module
 checks them, and ``northstar catalog render --check`` (CI) fails on any finding:
 
-- the dbt model YAML of every silver and published contract: the model exists, a published model lists exactly the
+- every dbt model has a contract (silver or published), and
+- the dbt model YAML of every silver and published contract (generated from it by render.py, so this catches a hand
+  edit by name): the model exists, a published model lists exactly the
   contract's columns with the contract's DuckDB types and has ``contract: {enforced: true}`` (so dbt holds the SQL to
   the YAML at build time, and this check holds the YAML to the contract), not-null and key tests match;
 - the compiled dbt manifest (``target/manifest.json``), when present, the same way;
@@ -178,6 +180,16 @@ def dbt_model_drift(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_P
                 )
             )
     return drifts
+
+
+def uncontracted_models(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_PROJECT_DIR) -> list[Drift]:
+    """Every dbt model is a dataset and has a contract (draft one with `northstar catalog scaffold <model>`)."""
+    contracted = {c.table for c in contracts if c.in_warehouse}
+    return [
+        Drift(_rel(sql), f"model {sql.stem}", f"no contract (draft it: `northstar catalog scaffold {sql.stem}`)")
+        for sql in sorted((dbt_project_dir / "models").rglob("*.sql"))
+        if sql.stem not in contracted
+    ]
 
 
 def manifest_drift(contracts: Iterable[Contract], manifest_path: Path) -> list[Drift]:
@@ -402,7 +414,7 @@ def check_all(
     """Every drift check that needs no data: dbt YAML, manifest (if compiled), KPI references, and with
     ``include_pipeline`` the Dagster bronze assets and GE suites built from the contracts in ``catalog_dir``."""
     contracts = list(load_contracts(catalog_dir / "contracts").values())
-    drifts = dbt_model_drift(contracts, dbt_project_dir)
+    drifts = dbt_model_drift(contracts, dbt_project_dir) + uncontracted_models(contracts, dbt_project_dir)
     manifest = dbt_project_dir / "target" / "manifest.json"
     if manifest.is_file():
         drifts += manifest_drift(contracts, manifest)

@@ -4,6 +4,10 @@ The catalog YAML is the source of truth. This module renders, into ``dbt_project
 
 - the dbt sources for the bronze Delta tables, from the data contracts (``catalog/contracts/bronze.*.yaml``):
   ``models/staging/<source>/_<source>__sources.yml``;
+- the dbt model YAML of every silver and published model, from its contract (``catalog/contracts/{silver,published}
+  .*.yaml``): ``_<folder>__models.yml`` beside the model SQL, with columns, types, descriptions, the key and not-null
+  tests, the contract's dbt rules (ODCS ``custom`` rules, ``engine: dbt``) and ``contract: enforced`` on published
+  models. Unit tests stay hand-written beside them (``_<folder>__unit_tests.yml``);
 - the governed lookups as dbt seeds, from the plant profiles and mappings: ``seeds/catalog/*.csv`` and their
   properties file (column types, keys);
 - from ``catalog/kpis/*.yaml``: the value, numerator and denominator macros of every KPI, its approved range and the
@@ -150,6 +154,69 @@ def _sources_files(contracts_dir: Path) -> list[GeneratedFile]:
                 _yaml_text(f"catalog/contracts/bronze.{source}.*.yaml", document),
             )
         )
+    return files
+
+
+# --- model YAML ------------------------------------------------------------------------------------------------------
+
+_MODELS_GLOB = "models/**/_*__models.yml"
+
+
+def _dbt_tests(rules: list[dict[str, Any]] | None) -> list[Any]:
+    """The dbt tests a contract's quality rules carry (ODCS ``custom`` rules with ``engine: dbt``)."""
+    return [r["implementation"] for r in rules or [] if r.get("type") == "custom" and r.get("engine") == "dbt"]
+
+
+def _model_entry(contract: Contract) -> dict[str, Any]:
+    """The dbt model YAML of a silver or published contract: columns, types, not-null and key tests, the contract's
+    dbt rules, and ``contract: enforced`` on published models (dbt then holds the SQL to these columns)."""
+    table = contract.raw["schema"][0]
+    properties = {p["name"]: p for p in table.get("properties") or []}
+    # The key is tested where the contract asks for it (a duplicateValues rule); a staging view's key is the bronze
+    # source's, tested once on the source instead of on every view over it.
+    tested = any(r.get("metric") == "duplicateValues" for r in table.get("quality") or [])
+    key = contract.primary_key if tested else []
+    columns = []
+    for column in contract.columns:
+        tests: list[Any] = ["not_null"] if column.required else []
+        if key == [column.name]:
+            tests.append("unique")
+        tests += _dbt_tests(properties[column.name].get("quality"))
+        entry: dict[str, Any] = {"name": column.name, "data_type": column.duckdb_type}
+        if column.description:
+            entry["description"] = column.description
+        if tests:
+            entry["data_tests"] = tests
+        columns.append(entry)
+    model_tests: list[Any] = []
+    if len(key) > 1:
+        model_tests.append({"unique_combination_of_columns": {"arguments": {"combination_of_columns": key}}})
+    model_tests += _dbt_tests(table.get("quality"))
+    entry = {"name": contract.table, "description": f"{contract.description} (contract {contract.id} {contract.version})"}
+    if contract.layer == "published":
+        entry["config"] = {"contract": {"enforced": True}}
+    if model_tests:
+        entry["data_tests"] = model_tests
+    entry["columns"] = columns
+    return entry
+
+
+def _model_files(contracts_dir: Path, dbt_project_dir: Path) -> list[GeneratedFile]:
+    """One ``_<folder>__models.yml`` beside the SQL of the models, from their contracts (silver and published)."""
+    models_dir = dbt_project_dir / "models"
+    sql = {path.stem: path.parent for path in models_dir.rglob("*.sql")}
+    by_folder: dict[Path, list[Contract]] = {}
+    for contract in load_contracts(contracts_dir).values():
+        if not contract.in_warehouse:
+            continue
+        if contract.table not in sql:
+            raise ValueError(f"{contract.file}: contract {contract.id} names model {contract.table}, which has no SQL")
+        by_folder.setdefault(sql[contract.table].relative_to(dbt_project_dir), []).append(contract)
+    files = []
+    for folder, contracts in sorted(by_folder.items()):
+        document = {"version": 2, "models": [_model_entry(c) for c in sorted(contracts, key=lambda c: c.table)]}
+        ids = f"catalog/contracts/{{silver,published}}.*.yaml ({folder.name} models)"
+        files.append(GeneratedFile(folder / f"_{folder.name}__models.yml", _yaml_text(ids, document)))
     return files
 
 
@@ -711,7 +778,9 @@ def _kpi_unit_tests_file(catalog_dir: Path) -> GeneratedFile:
 # --- rendering ------------------------------------------------------------------------------------------------------
 
 
-def generated_files(*, catalog_dir: Path = CATALOG_DIR) -> list[GeneratedFile]:
+def generated_files(
+    *, catalog_dir: Path = CATALOG_DIR, dbt_project_dir: Path = DBT_PROJECT_DIR
+) -> list[GeneratedFile]:
     """Every file this module generates, with its content, paths relative to the dbt project."""
     return [
         *_sources_files(catalog_dir / "contracts"),
@@ -720,11 +789,12 @@ def generated_files(*, catalog_dir: Path = CATALOG_DIR) -> list[GeneratedFile]:
         _kpi_unit_tests_file(catalog_dir),
         _loss_categories_file(catalog_dir),
         _local_oee_file(catalog_dir),
+        *_model_files(catalog_dir / "contracts", dbt_project_dir),
     ]
 
 
 def _stale_files(dbt_project_dir: Path, expected: set[Path]) -> list[Path]:
-    candidates = list(dbt_project_dir.glob(_SOURCES_GLOB))
+    candidates = [*dbt_project_dir.glob(_SOURCES_GLOB), *dbt_project_dir.glob(_MODELS_GLOB)]
     for directory in (dbt_project_dir / _SEEDS_SUBDIR, dbt_project_dir / _MACROS_SUBDIR):
         if directory.is_dir():
             candidates += [p for p in directory.iterdir() if p.is_file()]
@@ -739,7 +809,7 @@ def render_all(
     With ``check=True`` nothing is written: the result lists generated files that are missing, edited by hand or out
     of date, and stale files left in the generated directories.
     """
-    files = generated_files(catalog_dir=catalog_dir)
+    files = generated_files(catalog_dir=catalog_dir, dbt_project_dir=dbt_project_dir)
     drifted = []
     for file in files:
         target = dbt_project_dir / file.path
