@@ -26,6 +26,7 @@ import csv
 import importlib.metadata
 import importlib.util
 import io
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -35,11 +36,13 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from catalog import CATALOG_DIR
+from catalog import CATALOG_DIR, PACKAGE_DIR
 from catalog.contracts import Contract, load_contracts
 
-REPO_ROOT = CATALOG_DIR.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+REPO_ROOT = PACKAGE_DIR.parent
+# The dbt project the catalog renders into and the pipeline builds; NORTHSTAR_DBT_PROJECT_DIR relocates it (with
+# NORTHSTAR_CATALOG_ROOT: a copy of catalog and project that a test changes without touching the repository).
+DBT_PROJECT_DIR = Path(os.environ.get("NORTHSTAR_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project").resolve()
 
 # Directories whose every file is generated here; anything else found in them is stale and reported (or removed).
 _SEEDS_SUBDIR = Path("seeds/catalog")
@@ -365,6 +368,35 @@ def _code_mapping_rows(catalog_dir: Path, file: str, columns: list[_SeedColumn])
     return [{c.name: str(m[c.name]) for c in columns} for m in mappings]
 
 
+_PLANT_NAME_COLUMNS = [
+    _SeedColumn("source_plant_id", "varchar", "The delivering system (landing folder) whose spelling this is"),
+    _SeedColumn("local_name", "varchar", "Plant name exactly as the delivering system writes it"),
+    _SeedColumn("enterprise_plant_id", "varchar", "Enterprise plant id"),
+    _SeedColumn("enterprise_plant_name", "varchar", "Canonical name of the enterprise plant"),
+]
+
+
+def _plant_name_rows(catalog_dir: Path) -> list[dict[str, Any]]:
+    path = catalog_dir / "mappings" / "plant_names.yaml"
+    document = _load_yaml(path)
+    names = {row["plant_id"]: row["plant_name"] for row in _plant_rows(catalog_dir)}
+    names |= {plant_id: spec["name"] for plant_id, spec in (document.get("enterprise_plants") or {}).items()}
+    rows = []
+    for mapping in document["mappings"]:
+        plant_id = mapping["enterprise_plant_id"]
+        if plant_id not in names:
+            raise ValueError(f"{path}: mapping {mapping} names unknown enterprise plant {plant_id!r}")
+        rows.append(
+            {
+                "source_plant_id": mapping["source_plant_id"],
+                "local_name": mapping["local_name"],
+                "enterprise_plant_id": plant_id,
+                "enterprise_plant_name": names[plant_id],
+            }
+        )
+    return rows
+
+
 def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
     seeds = [
         _Seed(
@@ -406,6 +438,14 @@ def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
             _INCIDENT_TYPE_COLUMNS,
             ["plant_id", "local_type", "valid_from"],
             _incident_type_rows(catalog_dir),
+        ),
+        _Seed(
+            "plant_name_mappings",
+            "catalog/mappings/plant_names.yaml",
+            "Plant names as other systems write them (per delivering system) -> enterprise plant.",
+            _PLANT_NAME_COLUMNS,
+            ["source_plant_id", "local_name"],
+            _plant_name_rows(catalog_dir),
         ),
         _Seed(
             "unit_conversions",
