@@ -30,9 +30,7 @@ import yaml
 
 from catalog import CATALOG_DIR
 from catalog.contracts import Contract, load_contracts, normalize_duckdb_type
-
-REPO_ROOT = CATALOG_DIR.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+from catalog.render import DBT_PROJECT_DIR, REPO_ROOT
 
 
 @dataclass(frozen=True)
