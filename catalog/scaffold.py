@@ -167,8 +167,9 @@ def _glossary(
         known.setdefault(kpi_id, (f"{label}, {kpi['unit']}: {kpi['formula']['text']}", kpi["unit"]))
         for part in ("numerator", "denominator"):
             known.setdefault(f"{kpi_id}__{part}", (f"{part.capitalize()} of {label}", None))
-        known.setdefault(f"{kpi_id}__coverage", (f"Share of the planned operation time the inputs of {label} cover",
-                                                 "ratio"))
+        known.setdefault(
+            f"{kpi_id}__coverage", (f"Share of the planned operation time the inputs of {label} cover", "ratio")
+        )
     for column in preferred.columns if preferred else ():
         if column.description:
             known[column.name] = (column.description, column.unit)
@@ -179,12 +180,12 @@ def _bronze_of(location: ModelLocation, contracts: Iterable[Contract]) -> Contra
     """The bronze table a staging model (``stg_<source>__<table>``) reads, by name."""
     if not location.name.startswith("stg_") or "__" not in location.name:
         return None
-    source, table = location.name[len("stg_"):].split("__", 1)
+    source, table = location.name[len("stg_") :].split("__", 1)
     singular = table.rstrip("s")
     for contract in contracts:
-        if contract.layer == "bronze" and contract.source == source:
-            if table.startswith(contract.table) or contract.table.startswith(singular):
-                return contract
+        named = table.startswith(contract.table) or contract.table.startswith(singular)
+        if contract.layer == "bronze" and contract.source == source and named:
+            return contract
     return None
 
 
@@ -242,12 +243,15 @@ def draft_contract(
     key = _key(model)
     yaml_columns = {c["name"]: c for c in model.get("columns") or []}
     properties = [
-        _draft_property(name, physical, yaml_columns.get(name, {}), glossary,
-                        key.index(name) + 1 if name in key else None)
+        _draft_property(
+            name, physical, yaml_columns.get(name, {}), glossary, key.index(name) + 1 if name in key else None
+        )
         for name, physical in columns
     ]
     names = [name for name, _ in columns]
-    rules = [_dbt_rule(t) for t in model.get("data_tests") or model.get("tests") or [] if _test_name(t) not in _KEY_TESTS]
+    rules = [
+        _dbt_rule(t) for t in model.get("data_tests") or model.get("tests") or [] if _test_name(t) not in _KEY_TESTS
+    ]
     table: dict[str, Any] = {
         "name": location.name,
         "physicalName": f"{location.schema}.{location.name}",
@@ -383,9 +387,7 @@ def scaffold(
             else:
                 results.append(result)  # exists, left alone (use update)
                 continue
-            result.undocumented = [
-                p["name"] for p in document["schema"][0]["properties"] if not p.get("description")
-            ]
+            result.undocumented = [p["name"] for p in document["schema"][0]["properties"] if not p.get("description")]
             if result.changed:
                 text = _dump(document, location.layer) if current is None else _keep_header(path, document)
                 path.write_text(text, encoding="utf-8")

@@ -87,8 +87,11 @@ def test_a_new_model_gets_a_valid_odcs_contract_with_the_built_columns_and_the_y
         {"expression_is_true": {"arguments": {"expression": "scrap_kg >= 0"}}},
     ]
     (scrap_rule,) = contract.raw["schema"][0]["properties"][2]["quality"]
-    assert scrap_rule == {"type": "custom", "engine": "dbt",
-                          "implementation": {"accepted_values": {"arguments": {"values": [1]}}}}
+    assert scrap_rule == {
+        "type": "custom",
+        "engine": "dbt",
+        "implementation": {"accepted_values": {"arguments": {"values": [1]}}},
+    }
     assert contract.owner == "enterprise-operational-excellence" and contract.freshness_hours == 24
     assert result.undocumented == []
 
@@ -123,8 +126,10 @@ def test_update_adds_and_removes_columns_keeps_curated_fields_and_bumps_the_majo
     assert after.version == "2.0.0" and before.version == "1.0.0"
     assert after.column_names == [n for n in before.column_names if n != "rq"] + ["oee_target"]
     for name in ("oee", "pq", "plant_id"):  # curated: description, unit, KPI, rules, key, required
-        assert after.raw["schema"][0]["properties"][after.column_names.index(name)] == \
-            before.raw["schema"][0]["properties"][before.column_names.index(name)]
+        assert (
+            after.raw["schema"][0]["properties"][after.column_names.index(name)]
+            == before.raw["schema"][0]["properties"][before.column_names.index(name)]
+        )
     assert after.primary_key == before.primary_key and after.kpi_ids == before.kpi_ids
     assert result.path.read_text(encoding="utf-8").startswith("# Data contract (Open Data Contract Standard v3)")
 
@@ -144,8 +149,16 @@ def test_a_model_that_is_not_built_is_refused_with_what_to_do(workspace):
 
 
 def test_the_cli_drafts_and_reports_what_to_describe(workspace, capsys):
-    args = ["scaffold", "scrap_weight_plant_day", "--warehouse", str(workspace["warehouse"]),
-            "--catalog-dir", str(workspace["catalog"]), "--dbt-project-dir", str(workspace["dbt_project"])]
+    args = [
+        "scaffold",
+        "scrap_weight_plant_day",
+        "--warehouse",
+        str(workspace["warehouse"]),
+        "--catalog-dir",
+        str(workspace["catalog"]),
+        "--dbt-project-dir",
+        str(workspace["dbt_project"]),
+    ]
 
     assert catalog_main(args) == 0
     assert "drafted: published.marts.scrap_weight_plant_day" in capsys.readouterr().out

@@ -50,7 +50,9 @@ def expected_from_the_raw_files() -> pd.DataFrame:
     facts = pd.read_csv(DATASETS / "supplier_quality" / "Metrics.csv", dtype=str)
     plants = pd.read_csv(DATASETS / "supplier_quality" / "Plant.csv", dtype=str)
     mapping = yaml.safe_load((CATALOG_DIR / "mappings" / "plant_names.yaml").read_text(encoding="utf-8"))
-    enterprise = {m["local_name"]: m["enterprise_plant_id"] for m in mapping["mappings"] if m["source_plant_id"] == SOURCE}
+    enterprise = {
+        m["local_name"]: m["enterprise_plant_id"] for m in mapping["mappings"] if m["source_plant_id"] == SOURCE
+    }
 
     facts["duplicate"] = facts.duplicated(keep="first")  # identical in every column to an earlier row
     facts = facts.merge(plants, on="Plant ID", how="left", validate="many_to_one")
