@@ -340,6 +340,7 @@ def _propose(args: argparse.Namespace) -> int:
         return 0 if args.changed else 2
     if (args.assignments or args.from_file) and len(items) != 1:
         raise GovernanceError("--set and --from apply to exactly one item")
+    refused = []
     for item_id in items:
         content = None
         if args.from_file:
@@ -354,6 +355,13 @@ def _propose(args: argparse.Namespace) -> int:
         except NothingToPropose as exc:  # e.g. `make demo` again after its proposal was approved
             print(exc)
             continue
+        except GovernanceError as exc:
+            if not args.changed:
+                raise
+            # one item the approved config cannot govern yet (a new domain awaits approval) stops no other proposal
+            print(f"not proposed: {item_id}: {exc}")
+            refused.append(item_id)
+            continue
         if not created:
             print(f"{proposal.label} already proposes this content of {item_id} ({_needs(governance, proposal)})")
             continue
@@ -364,7 +372,7 @@ def _propose(args: argparse.Namespace) -> int:
         print(f"  needs {_needs(governance, proposal)}")
         if len(items) == 1:
             _print_review(governance.review(proposal.label))
-    return 0
+    return 1 if refused else 0
 
 
 def _diff(args: argparse.Namespace) -> int:

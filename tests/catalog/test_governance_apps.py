@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog import CATALOG_DIR
+from catalog.cli import main as catalog_main
 from catalog.governance import Governance, GovernanceError, Workspace
 from catalog.governance.items import APPS_ITEM
 
@@ -64,3 +65,22 @@ def test_an_invalid_threshold_cannot_even_be_proposed(gov):
 
     with pytest.raises(GovernanceError, match="confidence.min_coverage must be a share between 0 and 1, not 90"):
         gov.propose(APPS_ITEM, actor="amara", reason="percent by mistake")
+
+
+def test_until_the_config_with_the_apps_domain_is_approved_propose_changed_skips_the_apps_config(gov, capsys):
+    """Merging the new domain and the apps config together: the first round proposes everything else (the config
+    among it), the second, once the config is approved, the apps config."""
+    config = gov.items()["governance:config"].path
+    current = config.read_text(encoding="utf-8")
+    start, end = current.index("  - name: apps\n"), current.index("  - name: master_data\n")
+    config.write_text(current[:start] + current[end:], encoding="utf-8")
+    proposal, _ = gov.propose("governance:config", actor="elena", reason="the config before the apps domain")
+    for member in ("hana", "amara"):
+        gov.approve(proposal.id, actor=member, reason="ok")
+    config.write_text(current, encoding="utf-8")
+    workspace = ["--catalog-dir", str(gov.workspace.catalog_dir), "--governance-dir", str(gov.workspace.governance_dir)]
+
+    assert catalog_main(["propose", "--changed", "--as", "elena", "-m", "merge", *workspace]) == 1
+    out = capsys.readouterr().out
+    assert "not proposed: apps:config: no domain in the governance config governs 'apps:config'" in out
+    assert "proposed by elena: governance:config" in out and "proposed by elena: kpi:oee" in out
