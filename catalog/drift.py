@@ -48,11 +48,11 @@ class Drift:
 # --- dbt model YAML -------------------------------------------------------------------------------------------------
 
 
-def _test_name(test: Any) -> str:
+def dbt_test_name(test: Any) -> str:
     return test if isinstance(test, str) else next(iter(test), "")
 
 
-def _test_arguments(test: Any) -> dict[str, Any]:
+def dbt_test_arguments(test: Any) -> dict[str, Any]:
     if isinstance(test, str):
         return {}
     body = next(iter(test.values()), None) or {}
@@ -62,18 +62,18 @@ def _test_arguments(test: Any) -> dict[str, Any]:
 def _is_not_null(column: dict[str, Any]) -> tuple[bool, bool]:
     """(has a not_null constraint, has a not_null data test) of a dbt YAML column."""
     constraint = any(c.get("type") == "not_null" for c in column.get("constraints") or [])
-    tested = any(_test_name(t) == "not_null" for t in (column.get("data_tests") or column.get("tests") or []))
+    tested = any(dbt_test_name(t) == "not_null" for t in (column.get("data_tests") or column.get("tests") or []))
     return constraint, tested
 
 
-def _declared_keys(model: dict[str, Any]) -> list[list[str]]:
+def declared_keys(model: dict[str, Any]) -> list[list[str]]:
     """Keys the model's tests declare unique: compound (unique_combination_of_columns) or single (unique)."""
     keys = []
     for test in model.get("data_tests") or model.get("tests") or []:
-        if _test_name(test).split(".")[-1] == "unique_combination_of_columns":
-            keys.append(list(_test_arguments(test).get("combination_of_columns", [])))
+        if dbt_test_name(test).split(".")[-1] == "unique_combination_of_columns":
+            keys.append(list(dbt_test_arguments(test).get("combination_of_columns", [])))
     for column in model.get("columns") or []:
-        if any(_test_name(t) == "unique" for t in (column.get("data_tests") or column.get("tests") or [])):
+        if any(dbt_test_name(t) == "unique" for t in (column.get("data_tests") or column.get("tests") or [])):
             keys.append([column["name"]])
     return keys
 
@@ -168,7 +168,7 @@ def dbt_model_drift(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_P
         drifts += _compare_columns(
             contract, declared, where=where, model=contract.table, complete=published, enforced_constraints=published
         )
-        keys = _declared_keys(model)
+        keys = declared_keys(model)
         if contract.primary_key and (published or keys) and sorted(contract.primary_key) not in map(sorted, keys):
             drifts.append(
                 Drift(

@@ -25,7 +25,7 @@ import duckdb
 import yaml
 
 from catalog.contracts import DUCKDB_TYPES, Contract, duckdb_arrow_type, load_contracts, normalize_duckdb_type
-from catalog.drift import dbt_model_yaml
+from catalog.drift import dbt_model_yaml, dbt_test_name, declared_keys
 from catalog.render import load_kpi_definitions
 
 # The dbt folder a model lives in decides its layer and schema (dbt_project.yml: +schema per folder).
@@ -101,17 +101,6 @@ def dbt_models(dbt_project_dir: Path) -> dict[str, ModelLocation]:
     for sql in sorted(models_dir.rglob("*.sql")):
         found[sql.stem] = ModelLocation(sql.stem, sql.relative_to(models_dir).parts[0], sql)
     return found
-
-
-def _test_name(test: Any) -> str:
-    return test if isinstance(test, str) else next(iter(test), "")
-
-
-def _test_arguments(test: Any) -> dict[str, Any]:
-    if not isinstance(test, dict):
-        return {}
-    body = next(iter(test.values()), None) or {}
-    return body.get("arguments", body)
 
 
 def _dbt_rule(test: Any) -> dict[str, Any]:
@@ -200,7 +189,7 @@ def _draft_property(
     described, unit = glossary.get(name, ("", None))
     description = str(yaml_column.get("description") or described or "").strip()
     unit = unit or next((u for suffix, u in _UNIT_SUFFIXES.items() if name.endswith(suffix)), None)
-    required = any(_test_name(t) == "not_null" for t in tests)
+    required = any(dbt_test_name(t) == "not_null" for t in tests)
     prop: dict[str, Any] = {"name": name, "logicalType": _logical_type(physical), "physicalType": physical}
     if description:
         prop["description"] = " ".join(description.split())
@@ -214,22 +203,12 @@ def _draft_property(
         rules.append(
             {"type": "library", "metric": "nullValues", "mustBe": 0, "description": f"{name} is always present"}
         )
-    rules += [_dbt_rule(t) for t in tests if _test_name(t) not in ("not_null", "unique")]
+    rules += [_dbt_rule(t) for t in tests if dbt_test_name(t) not in ("not_null", "unique")]
     if rules:
         prop["quality"] = rules
     if unit:
         prop["customProperties"] = [{"property": "unit", "value": unit}]
     return prop
-
-
-def _key(model: dict[str, Any]) -> list[str]:
-    for test in model.get("data_tests") or model.get("tests") or []:
-        if _test_name(test) in _KEY_TESTS:
-            return list(_test_arguments(test).get("combination_of_columns", []))
-    for column in model.get("columns") or []:
-        if any(_test_name(t) == "unique" for t in column.get("data_tests") or column.get("tests") or []):
-            return [column["name"]]
-    return []
 
 
 def draft_contract(
@@ -240,7 +219,8 @@ def draft_contract(
     glossary: dict[str, tuple[str, str | None]],
 ) -> dict[str, Any]:
     """A new ODCS contract for the model: the built columns, the dbt YAML's words and tests, the layer's owner."""
-    key = _key(model)
+    keys = declared_keys(model)
+    key = keys[0] if keys else []
     yaml_columns = {c["name"]: c for c in model.get("columns") or []}
     properties = [
         _draft_property(
@@ -250,7 +230,7 @@ def draft_contract(
     ]
     names = [name for name, _ in columns]
     rules = [
-        _dbt_rule(t) for t in model.get("data_tests") or model.get("tests") or [] if _test_name(t) not in _KEY_TESTS
+        _dbt_rule(t) for t in model.get("data_tests") or model.get("tests") or [] if dbt_test_name(t) not in _KEY_TESTS
     ]
     table: dict[str, Any] = {
         "name": location.name,
