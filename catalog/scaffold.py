@@ -153,7 +153,8 @@ def _glossary(
             known.setdefault(name, counts.most_common(1)[0][0])
     for kpi_id, kpi in kpis.items():
         label = f"{kpi['name']} (catalog/kpis/{kpi_id}.yaml)"
-        known.setdefault(kpi_id, (f"{label}, {kpi['unit']}: {kpi['formula']['text']}", kpi["unit"]))
+        # no formula text: the definition says it, and a new version must not leave the contract behind
+        known.setdefault(kpi_id, (f"{label}, in {kpi['unit']}", kpi["unit"]))
         for part in ("numerator", "denominator"):
             known.setdefault(f"{kpi_id}__{part}", (f"{part.capitalize()} of {label}", None))
         known.setdefault(
