@@ -15,6 +15,7 @@ Two kinds of storage, told apart by the contract's ODCS ``servers`` entry:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,8 +52,27 @@ DUCKDB_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
     "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+    # what sums and intervals give in intermediate models (sum of bigint, timestamp differences)
+    "hugeint": pa.decimal128(38, 0),
+    "interval": pa.month_day_nano_interval(),
 }
 _DUCKDB_NAME_OF_ARROW = {arrow: name for name, arrow in DUCKDB_TYPES.items()}
+_DECIMAL = re.compile(r"decimal\((\d+),\s*(\d+)\)")
+
+
+def duckdb_arrow_type(name: str) -> pa.DataType | None:
+    """The Arrow type of a DuckDB type name (``decimal(p,s)`` included), None for a type contracts cannot declare."""
+    name = normalize_duckdb_type(name)
+    decimal = _DECIMAL.fullmatch(name)
+    if decimal:
+        return pa.decimal128(int(decimal.group(1)), int(decimal.group(2)))
+    return DUCKDB_TYPES.get(name)
+
+
+def duckdb_type_name(arrow_type: pa.DataType) -> str:
+    if arrow_type in _DUCKDB_NAME_OF_ARROW:
+        return _DUCKDB_NAME_OF_ARROW[arrow_type]
+    return f"decimal({arrow_type.precision},{arrow_type.scale})"
 
 # DuckDB accepts several spellings of one type (dbt YAML and information_schema may use any of them).
 _DUCKDB_ALIASES = {
@@ -73,7 +93,7 @@ WAREHOUSE_SERVER_TYPE = "duckdb"
 
 def normalize_duckdb_type(name: str) -> str:
     """One spelling per DuckDB type: lower case, aliases resolved (``TIMESTAMPTZ`` -> ``timestamp with time zone``)."""
-    key = " ".join(name.strip().lower().split())
+    key = " ".join(name.strip().lower().split()).replace(", ", ",")
     return _DUCKDB_ALIASES.get(key, key)
 
 
@@ -98,7 +118,7 @@ class Column:
     @property
     def duckdb_type(self) -> str:
         """The DuckDB type of the column, whichever storage the contract describes."""
-        return _DUCKDB_NAME_OF_ARROW[self.arrow_type]
+        return duckdb_type_name(self.arrow_type)
 
 
 @dataclass(frozen=True)
@@ -219,21 +239,23 @@ def parse_contract(file: Path) -> Contract:
                 f"{file}: schema/0/physicalName: {table.get('physicalName')!r} must be {expected!r} "
                 "(<server schema>.<dbt model name>)"
             )
-    types = DUCKDB_TYPES if server_type == WAREHOUSE_SERVER_TYPE else _ARROW_TYPES
+    warehouse = server_type == WAREHOUSE_SERVER_TYPE
+    types = DUCKDB_TYPES if warehouse else _ARROW_TYPES
     columns = []
     for i, prop in enumerate(table.get("properties", [])):
         physical = prop.get("physicalType")
-        if server_type == WAREHOUSE_SERVER_TYPE and isinstance(physical, str):
+        if warehouse and isinstance(physical, str):
             physical = normalize_duckdb_type(physical)
-        if physical not in types:
+        arrow_type = duckdb_arrow_type(physical) if warehouse and isinstance(physical, str) else types.get(physical)
+        if arrow_type is None:
             raise ContractError(
                 f"{file}: schema/0/properties/{i} ({prop['name']}): physicalType {physical!r} is not one of "
-                f"{sorted(types)}"
+                f"{sorted(types)}{' or decimal(p,s)' if warehouse else ''}"
             )
         columns.append(
             Column(
                 name=prop["name"],
-                arrow_type=types[physical],
+                arrow_type=arrow_type,
                 logical_type=prop.get("logicalType", "string"),
                 description=prop.get("description", ""),
                 required=bool(prop.get("required", False)),

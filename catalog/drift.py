@@ -4,7 +4,9 @@
 generated file. Some things are written elsewhere but must still say exactly what the contract says; this module
 checks them, and ``northstar catalog render --check`` (CI) fails on any finding:
 
-- the dbt model YAML of every silver and published contract: the model exists, a published model lists exactly the
+- every dbt model has a contract (silver or published), and
+- the dbt model YAML of every silver and published contract (generated from it by render.py, so this catches a hand
+  edit by name): the model exists, a published model lists exactly the
   contract's columns with the contract's DuckDB types and has ``contract: {enforced: true}`` (so dbt holds the SQL to
   the YAML at build time, and this check holds the YAML to the contract), not-null and key tests match;
 - the compiled dbt manifest (``target/manifest.json``), when present, the same way;
@@ -28,9 +30,7 @@ import yaml
 
 from catalog import CATALOG_DIR
 from catalog.contracts import Contract, load_contracts, normalize_duckdb_type
-
-REPO_ROOT = CATALOG_DIR.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+from catalog.render import DBT_PROJECT_DIR, REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ class Drift:
 # --- dbt model YAML -------------------------------------------------------------------------------------------------
 
 
-def _test_name(test: Any) -> str:
+def dbt_test_name(test: Any) -> str:
     return test if isinstance(test, str) else next(iter(test), "")
 
 
-def _test_arguments(test: Any) -> dict[str, Any]:
+def dbt_test_arguments(test: Any) -> dict[str, Any]:
     if isinstance(test, str):
         return {}
     body = next(iter(test.values()), None) or {}
@@ -62,18 +62,18 @@ def _test_arguments(test: Any) -> dict[str, Any]:
 def _is_not_null(column: dict[str, Any]) -> tuple[bool, bool]:
     """(has a not_null constraint, has a not_null data test) of a dbt YAML column."""
     constraint = any(c.get("type") == "not_null" for c in column.get("constraints") or [])
-    tested = any(_test_name(t) == "not_null" for t in (column.get("data_tests") or column.get("tests") or []))
+    tested = any(dbt_test_name(t) == "not_null" for t in (column.get("data_tests") or column.get("tests") or []))
     return constraint, tested
 
 
-def _declared_keys(model: dict[str, Any]) -> list[list[str]]:
+def declared_keys(model: dict[str, Any]) -> list[list[str]]:
     """Keys the model's tests declare unique: compound (unique_combination_of_columns) or single (unique)."""
     keys = []
     for test in model.get("data_tests") or model.get("tests") or []:
-        if _test_name(test).split(".")[-1] == "unique_combination_of_columns":
-            keys.append(list(_test_arguments(test).get("combination_of_columns", [])))
+        if dbt_test_name(test).split(".")[-1] == "unique_combination_of_columns":
+            keys.append(list(dbt_test_arguments(test).get("combination_of_columns", [])))
     for column in model.get("columns") or []:
-        if any(_test_name(t) == "unique" for t in (column.get("data_tests") or column.get("tests") or [])):
+        if any(dbt_test_name(t) == "unique" for t in (column.get("data_tests") or column.get("tests") or [])):
             keys.append([column["name"]])
     return keys
 
@@ -168,7 +168,7 @@ def dbt_model_drift(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_P
         drifts += _compare_columns(
             contract, declared, where=where, model=contract.table, complete=published, enforced_constraints=published
         )
-        keys = _declared_keys(model)
+        keys = declared_keys(model)
         if contract.primary_key and (published or keys) and sorted(contract.primary_key) not in map(sorted, keys):
             drifts.append(
                 Drift(
@@ -178,6 +178,16 @@ def dbt_model_drift(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_P
                 )
             )
     return drifts
+
+
+def uncontracted_models(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_PROJECT_DIR) -> list[Drift]:
+    """Every dbt model is a dataset and has a contract (draft one with `northstar catalog scaffold <model>`)."""
+    contracted = {c.table for c in contracts if c.in_warehouse}
+    return [
+        Drift(_rel(sql), f"model {sql.stem}", f"no contract (draft it: `northstar catalog scaffold {sql.stem}`)")
+        for sql in sorted((dbt_project_dir / "models").rglob("*.sql"))
+        if sql.stem not in contracted
+    ]
 
 
 def manifest_drift(contracts: Iterable[Contract], manifest_path: Path) -> list[Drift]:
@@ -402,7 +412,7 @@ def check_all(
     """Every drift check that needs no data: dbt YAML, manifest (if compiled), KPI references, and with
     ``include_pipeline`` the Dagster bronze assets and GE suites built from the contracts in ``catalog_dir``."""
     contracts = list(load_contracts(catalog_dir / "contracts").values())
-    drifts = dbt_model_drift(contracts, dbt_project_dir)
+    drifts = dbt_model_drift(contracts, dbt_project_dir) + uncontracted_models(contracts, dbt_project_dir)
     manifest = dbt_project_dir / "target" / "manifest.json"
     if manifest.is_file():
         drifts += manifest_drift(contracts, manifest)

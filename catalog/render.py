@@ -4,6 +4,10 @@ The catalog YAML is the source of truth. This module renders, into ``dbt_project
 
 - the dbt sources for the bronze Delta tables, from the data contracts (``catalog/contracts/bronze.*.yaml``):
   ``models/staging/<source>/_<source>__sources.yml``;
+- the dbt model YAML of every silver and published model, from its contract (``catalog/contracts/{silver,published}
+  .*.yaml``): ``_<folder>__models.yml`` beside the model SQL, with columns, types, descriptions, the key and not-null
+  tests, the contract's dbt rules (ODCS ``custom`` rules, ``engine: dbt``) and ``contract: enforced`` on published
+  models. Unit tests stay hand-written beside them (``_<folder>__unit_tests.yml``);
 - the governed lookups as dbt seeds, from the plant profiles and mappings: ``seeds/catalog/*.csv`` and their
   properties file (column types, keys);
 - from ``catalog/kpis/*.yaml``: the value, numerator and denominator macros of every KPI, its approved range and the
@@ -22,6 +26,7 @@ import csv
 import importlib.metadata
 import importlib.util
 import io
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -31,11 +36,13 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from catalog import CATALOG_DIR
+from catalog import CATALOG_DIR, PACKAGE_DIR
 from catalog.contracts import Contract, load_contracts
 
-REPO_ROOT = CATALOG_DIR.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+REPO_ROOT = PACKAGE_DIR.parent
+# The dbt project the catalog renders into and the pipeline builds; NORTHSTAR_DBT_PROJECT_DIR relocates it (with
+# NORTHSTAR_CATALOG_ROOT: a copy of catalog and project that a test changes without touching the repository).
+DBT_PROJECT_DIR = Path(os.environ.get("NORTHSTAR_DBT_PROJECT_DIR") or REPO_ROOT / "dbt_project").resolve()
 
 # Directories whose every file is generated here; anything else found in them is stale and reported (or removed).
 _SEEDS_SUBDIR = Path("seeds/catalog")
@@ -150,6 +157,69 @@ def _sources_files(contracts_dir: Path) -> list[GeneratedFile]:
                 _yaml_text(f"catalog/contracts/bronze.{source}.*.yaml", document),
             )
         )
+    return files
+
+
+# --- model YAML ------------------------------------------------------------------------------------------------------
+
+_MODELS_GLOB = "models/**/_*__models.yml"
+
+
+def _dbt_tests(rules: list[dict[str, Any]] | None) -> list[Any]:
+    """The dbt tests a contract's quality rules carry (ODCS ``custom`` rules with ``engine: dbt``)."""
+    return [r["implementation"] for r in rules or [] if r.get("type") == "custom" and r.get("engine") == "dbt"]
+
+
+def _model_entry(contract: Contract) -> dict[str, Any]:
+    """The dbt model YAML of a silver or published contract: columns, types, not-null and key tests, the contract's
+    dbt rules, and ``contract: enforced`` on published models (dbt then holds the SQL to these columns)."""
+    table = contract.raw["schema"][0]
+    properties = {p["name"]: p for p in table.get("properties") or []}
+    # The key is tested where the contract asks for it (a duplicateValues rule); a staging view's key is the bronze
+    # source's, tested once on the source instead of on every view over it.
+    tested = any(r.get("metric") == "duplicateValues" for r in table.get("quality") or [])
+    key = contract.primary_key if tested else []
+    columns = []
+    for column in contract.columns:
+        tests: list[Any] = ["not_null"] if column.required else []
+        if key == [column.name]:
+            tests.append("unique")
+        tests += _dbt_tests(properties[column.name].get("quality"))
+        entry: dict[str, Any] = {"name": column.name, "data_type": column.duckdb_type}
+        if column.description:
+            entry["description"] = column.description
+        if tests:
+            entry["data_tests"] = tests
+        columns.append(entry)
+    model_tests: list[Any] = []
+    if len(key) > 1:
+        model_tests.append({"unique_combination_of_columns": {"arguments": {"combination_of_columns": key}}})
+    model_tests += _dbt_tests(table.get("quality"))
+    entry = {"name": contract.table, "description": f"{contract.description} (contract {contract.id} {contract.version})"}
+    if contract.layer == "published":
+        entry["config"] = {"contract": {"enforced": True}}
+    if model_tests:
+        entry["data_tests"] = model_tests
+    entry["columns"] = columns
+    return entry
+
+
+def _model_files(contracts_dir: Path, dbt_project_dir: Path) -> list[GeneratedFile]:
+    """One ``_<folder>__models.yml`` beside the SQL of the models, from their contracts (silver and published)."""
+    models_dir = dbt_project_dir / "models"
+    sql = {path.stem: path.parent for path in models_dir.rglob("*.sql")}
+    by_folder: dict[Path, list[Contract]] = {}
+    for contract in load_contracts(contracts_dir).values():
+        if not contract.in_warehouse:
+            continue
+        if contract.table not in sql:
+            raise ValueError(f"{contract.file}: contract {contract.id} names model {contract.table}, which has no SQL")
+        by_folder.setdefault(sql[contract.table].relative_to(dbt_project_dir), []).append(contract)
+    files = []
+    for folder, contracts in sorted(by_folder.items()):
+        document = {"version": 2, "models": [_model_entry(c) for c in sorted(contracts, key=lambda c: c.table)]}
+        ids = f"catalog/contracts/{{silver,published}}.*.yaml ({folder.name} models)"
+        files.append(GeneratedFile(folder / f"_{folder.name}__models.yml", _yaml_text(ids, document)))
     return files
 
 
@@ -298,6 +368,35 @@ def _code_mapping_rows(catalog_dir: Path, file: str, columns: list[_SeedColumn])
     return [{c.name: str(m[c.name]) for c in columns} for m in mappings]
 
 
+_PLANT_NAME_COLUMNS = [
+    _SeedColumn("source_plant_id", "varchar", "The delivering system (landing folder) whose spelling this is"),
+    _SeedColumn("local_name", "varchar", "Plant name exactly as the delivering system writes it"),
+    _SeedColumn("enterprise_plant_id", "varchar", "Enterprise plant id"),
+    _SeedColumn("enterprise_plant_name", "varchar", "Canonical name of the enterprise plant"),
+]
+
+
+def _plant_name_rows(catalog_dir: Path) -> list[dict[str, Any]]:
+    path = catalog_dir / "mappings" / "plant_names.yaml"
+    document = _load_yaml(path)
+    names = {row["plant_id"]: row["plant_name"] for row in _plant_rows(catalog_dir)}
+    names |= {plant_id: spec["name"] for plant_id, spec in (document.get("enterprise_plants") or {}).items()}
+    rows = []
+    for mapping in document["mappings"]:
+        plant_id = mapping["enterprise_plant_id"]
+        if plant_id not in names:
+            raise ValueError(f"{path}: mapping {mapping} names unknown enterprise plant {plant_id!r}")
+        rows.append(
+            {
+                "source_plant_id": mapping["source_plant_id"],
+                "local_name": mapping["local_name"],
+                "enterprise_plant_id": plant_id,
+                "enterprise_plant_name": names[plant_id],
+            }
+        )
+    return rows
+
+
 def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
     seeds = [
         _Seed(
@@ -339,6 +438,14 @@ def _seed_files(catalog_dir: Path) -> list[GeneratedFile]:
             _INCIDENT_TYPE_COLUMNS,
             ["plant_id", "local_type", "valid_from"],
             _incident_type_rows(catalog_dir),
+        ),
+        _Seed(
+            "plant_name_mappings",
+            "catalog/mappings/plant_names.yaml",
+            "Plant names as other systems write them (per delivering system) -> enterprise plant.",
+            _PLANT_NAME_COLUMNS,
+            ["source_plant_id", "local_name"],
+            _plant_name_rows(catalog_dir),
         ),
         _Seed(
             "unit_conversions",
@@ -711,7 +818,9 @@ def _kpi_unit_tests_file(catalog_dir: Path) -> GeneratedFile:
 # --- rendering ------------------------------------------------------------------------------------------------------
 
 
-def generated_files(*, catalog_dir: Path = CATALOG_DIR) -> list[GeneratedFile]:
+def generated_files(
+    *, catalog_dir: Path = CATALOG_DIR, dbt_project_dir: Path = DBT_PROJECT_DIR
+) -> list[GeneratedFile]:
     """Every file this module generates, with its content, paths relative to the dbt project."""
     return [
         *_sources_files(catalog_dir / "contracts"),
@@ -720,11 +829,12 @@ def generated_files(*, catalog_dir: Path = CATALOG_DIR) -> list[GeneratedFile]:
         _kpi_unit_tests_file(catalog_dir),
         _loss_categories_file(catalog_dir),
         _local_oee_file(catalog_dir),
+        *_model_files(catalog_dir / "contracts", dbt_project_dir),
     ]
 
 
 def _stale_files(dbt_project_dir: Path, expected: set[Path]) -> list[Path]:
-    candidates = list(dbt_project_dir.glob(_SOURCES_GLOB))
+    candidates = [*dbt_project_dir.glob(_SOURCES_GLOB), *dbt_project_dir.glob(_MODELS_GLOB)]
     for directory in (dbt_project_dir / _SEEDS_SUBDIR, dbt_project_dir / _MACROS_SUBDIR):
         if directory.is_dir():
             candidates += [p for p in directory.iterdir() if p.is_file()]
@@ -739,7 +849,7 @@ def render_all(
     With ``check=True`` nothing is written: the result lists generated files that are missing, edited by hand or out
     of date, and stale files left in the generated directories.
     """
-    files = generated_files(catalog_dir=catalog_dir)
+    files = generated_files(catalog_dir=catalog_dir, dbt_project_dir=dbt_project_dir)
     drifted = []
     for file in files:
         target = dbt_project_dir / file.path

@@ -219,12 +219,22 @@ def _governance_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change
     ]
 
 
+def _apps_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """What leaders see changes: which figures count as trustworthy (confidence), the periods, the board."""
+    return [
+        Change("display change", field == "confidence", field)
+        for field in ("confidence", "periods", "scorecard")
+        if old.get(field) != new.get(field)
+    ]
+
+
 _CLASSIFIERS = {
     "contract": _contract_changes,
     "kpi": _kpi_changes,
     "mapping": _mapping_changes,
     "plant": _plant_changes,
     "governance": _governance_changes,
+    "apps": _apps_changes,
 }
 
 

@@ -1,7 +1,7 @@
 """The governed items of the catalog, their ids and the content hash an approval binds to.
 
-Item ids: ``contract:<contract id>``, ``kpi:<kpi id>``, ``mapping:<file stem>``, ``plant:<plant id>`` and
-``governance:config``. An item's content is its file's bytes; line endings are normalized so that a checkout with
+Item ids: ``contract:<contract id>``, ``kpi:<kpi id>``, ``mapping:<file stem>``, ``plant:<plant id>``,
+``governance:config`` and ``apps:config`` (the apps' thresholds and board, catalog/apps.yaml). An item's content is its file's bytes; line endings are normalized so that a checkout with
 CRLF line endings hashes like the committed file.
 """
 
@@ -18,6 +18,9 @@ import yaml
 from catalog.governance.config import GovernanceError
 
 GOVERNANCE_ITEM = "governance:config"
+APPS_ITEM = "apps:config"
+# single-file items: id -> (kind, file in the catalog)
+_SINGLE_FILES = {GOVERNANCE_ITEM: ("governance", "governance.yaml"), APPS_ITEM: ("apps", "apps.yaml")}
 
 # kind -> folder of the catalog and the YAML field naming the item (None: the file stem)
 _KINDS: dict[str, tuple[str, str | None]] = {
@@ -62,9 +65,9 @@ def _named(path: Path, id_field: str, mtime_ns: int, size: int) -> str | None:
 
 def catalog_items(catalog_dir: Path) -> dict[str, CatalogItem]:
     """Every governed item of the catalog, by id."""
-    items: dict[str, CatalogItem] = {}
-    config = catalog_dir / "governance.yaml"
-    items[GOVERNANCE_ITEM] = CatalogItem(GOVERNANCE_ITEM, "governance", config)
+    items: dict[str, CatalogItem] = {
+        item_id: CatalogItem(item_id, kind, catalog_dir / file) for item_id, (kind, file) in _SINGLE_FILES.items()
+    }
     for kind, (folder, id_field) in _KINDS.items():
         for path in sorted((catalog_dir / folder).glob("*.yaml")):
             stat = path.stat()
@@ -78,9 +81,10 @@ def catalog_items(catalog_dir: Path) -> dict[str, CatalogItem]:
 
 def item_kind(item_id: str) -> str:
     kind = item_id.split(":", 1)[0]
-    if kind not in (*_KINDS, "governance"):
+    if kind not in (*_KINDS, "governance", "apps"):
         raise GovernanceError(
-            f"{item_id!r} is not an item id (contract:<id>, kpi:<id>, mapping:<file>, plant:<id>, {GOVERNANCE_ITEM})"
+            f"{item_id!r} is not an item id (contract:<id>, kpi:<id>, mapping:<file>, plant:<id>, {GOVERNANCE_ITEM}, "
+            f"{APPS_ITEM})"
         )
     return kind
 

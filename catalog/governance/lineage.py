@@ -2,6 +2,7 @@
 
 - dbt: the compiled manifest (``dbt_project/target/manifest.json``) when present. A bronze contract starts at its dbt
   source, a warehouse contract at its model, a KPI at the models whose SQL uses its generated macro (``kpi_<id>``),
+  or every KPI at the models that loop over all definitions (``kpi_definitions``: the long KPI table),
   a mapping or plant profile at the seeds rendered from it (the seed's description names its catalog file); then
   every downstream model. Without a manifest only the contracts' own KPI columns are known (the output says so).
 - KPIs: a KPI depends on the KPIs it is the product of (OEE on availability, ...), so a change to availability
@@ -77,9 +78,19 @@ def _walk(manifest: _Manifest, start: Iterable[str], edges: dict[str, list[str]]
     return seen
 
 
-def _kpi_macros(node: dict[str, Any]) -> set[str]:
-    macros = (node.get("depends_on") or {}).get("macros") or []
-    return {m.rsplit(".", 1)[-1].removeprefix("kpi_") for m in macros if m.rsplit(".", 1)[-1].startswith("kpi_")}
+# Generated macros that hand a model every KPI definition at once: the long KPI table loops over all of them.
+_EVERY_KPI_MACROS = {"kpi_definitions", "kpi_ranges"}
+
+
+def _kpi_macros(node: dict[str, Any], known: Iterable[str]) -> set[str]:
+    """The KPI definitions a node's SQL uses through the generated macros (``kpi_<id>``, its ``_numerator`` and
+    ``_denominator``, or every KPI through ``kpi_definitions``); other ``kpi_*`` macros name no KPI."""
+    known = set(known)
+    names = {m.rsplit(".", 1)[-1] for m in (node.get("depends_on") or {}).get("macros") or []}
+    if names & _EVERY_KPI_MACROS:
+        return known
+    stems = {n.removeprefix("kpi_").removesuffix("_numerator").removesuffix("_denominator") for n in names}
+    return {stem for stem in stems if stem in known}
 
 
 # --- KPIs and pages -------------------------------------------------------------------------------------------------
@@ -183,7 +194,7 @@ class Lineage:
                 ]
             return [k for k, n in nodes.items() if n.get("resource_type") == "source" and _asset_key(n) == key]
         if kind == "kpi":
-            return [k for k, n in nodes.items() if name in _kpi_macros(n)]
+            return [k for k, n in nodes.items() if name in _kpi_macros(n, self.factors)]
         if kind in ("mapping", "plant"):
             # render.py says in each seed's description which catalog files it is generated from
             file = f"catalog/mappings/{name}.yaml" if kind == "mapping" else f"catalog/plants/{name}.yaml"
@@ -224,7 +235,7 @@ class Lineage:
                 if node.get("resource_type") == "model":
                     models.add(node["name"])
                     if kind != "kpi":  # a KPI reaches the KPIs computed from it, not every KPI of its models
-                        kpis |= _kpi_macros(node)
+                        kpis |= _kpi_macros(node, self.factors)
         assets |= {"/".join(self.warehouse[m].asset_key) for m in models if m in self.warehouse}
         if kind != "kpi":
             kpis |= {k for m in models if m in self.warehouse for k in self.warehouse[m].kpi_ids}
@@ -267,7 +278,7 @@ class Lineage:
                 node = self.manifest.nodes[unique_id]
                 node_key = _asset_key(node)
                 items |= {f"contract:{c.id}" for c in self.contracts.values() if "/".join(c.asset_key) == node_key}
-                items |= {f"kpi:{k}" for k in self._shown(_kpi_macros(node))}
+                items |= {f"kpi:{k}" for k in self._shown(_kpi_macros(node, self.factors))}
                 if node.get("resource_type") == "seed":
                     items |= self._seed_items(node)
         return sorted(items)

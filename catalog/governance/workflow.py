@@ -626,8 +626,19 @@ def _validate_content(item: CatalogItem, content: bytes) -> None:
                 document = yaml.safe_load(content)
                 if not isinstance(document, dict) or document.get("id") != name or "formula" not in document:
                     raise GovernanceError(f"the proposed content is not KPI definition {name} (id, formula)")
+            elif item.kind == "apps":
+                _validate_apps_config(yaml.safe_load(content))
         except (ContractError, MappingError, KeyError, TypeError, yaml.YAMLError) as exc:
             raise GovernanceError(f"{item.id}: the proposed content is invalid: {exc}") from exc
+
+
+def _validate_apps_config(document: Any) -> None:
+    """The apps' config: a mapping whose confidence threshold is a share (apps/app_config.py reads the rest)."""
+    if not isinstance(document, dict) or not isinstance(document.get("confidence"), dict):
+        raise GovernanceError("the proposed apps config is not a mapping with a confidence section")
+    min_coverage = document["confidence"].get("min_coverage")
+    if isinstance(min_coverage, bool) or not isinstance(min_coverage, int | float) or not 0 <= min_coverage <= 1:
+        raise GovernanceError(f"confidence.min_coverage must be a share between 0 and 1, not {min_coverage!r}")
 
 
 def set_fields(content: bytes, assignments: list[str]) -> bytes:

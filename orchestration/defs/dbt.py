@@ -12,11 +12,9 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from catalog.render import dbt_env
+from catalog.render import DBT_PROJECT_DIR, dbt_env
 from ingestion.settings import load_settings
 from orchestration.resources import NorthstarSettings
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def configure_dbt_environment(data_root: Path | None = None) -> None:

@@ -24,6 +24,7 @@ from catalog.drift import (
     kpi_drift,
     manifest_drift,
     quality_suite_drift,
+    uncontracted_models,
     warehouse_drift,
 )
 from quality.suites import suite_for_contract
@@ -113,7 +114,7 @@ def test_nullability_and_key_must_match_the_contract(dbt_copy):
         model = models["oee_asset_shift"]
         column(model, "plant_name")["constraints"] = [{"type": "not_null"}]
         asset_id = column(model, "asset_id")
-        asset_id.pop("constraints")
+        asset_id.pop("constraints", None)
         asset_id.pop("data_tests")
         model["data_tests"][0]["unique_combination_of_columns"]["arguments"]["combination_of_columns"] = ["asset_id"]
 
@@ -254,3 +255,27 @@ def test_a_built_warehouse_is_checked_against_the_contracts():
             "warehouse main_marts.oee_plant_day: column pq: type integer; contract says bigint",
             "warehouse main_marts.oee_plant_day: column rq: missing; contract published.marts.oee_plant_day has it",
         ]
+
+
+# --- the model YAML generated from the contracts --------------------------------------------------------------------
+
+
+def test_render_check_fails_on_a_hand_edited_generated_model_yaml(dbt_copy, capsys):
+    edit_marts_yaml(dbt_copy, lambda models: column(models["oee_plant_day"], "plant_name").update(description="x"))
+
+    assert catalog_main(["render", "--check", "--dbt-project-dir", str(dbt_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "generated files differ from the catalog" in out
+    assert "  models/marts/_marts__models.yml" in out
+
+
+def test_a_dbt_model_without_a_contract_is_drift(dbt_copy):
+    (dbt_copy / "models" / "marts" / "scrap_by_hand.sql").write_text("select 1 as x\n")
+
+    assert [d.subject + ": " + d.problem for d in uncontracted_models(CONTRACTS, dbt_copy)] == [
+        "model scrap_by_hand: no contract (draft it: `northstar catalog scaffold scrap_by_hand`)"
+    ]
+
+
+def test_every_dbt_model_has_a_contract():
+    assert uncontracted_models(CONTRACTS) == []

@@ -29,7 +29,8 @@ INTERMEDIATE_YAML = DBT_PROJECT_DIR / "models" / "intermediate" / "_intermediate
 
 @pytest.fixture
 def rendered_project(tmp_path: Path) -> Path:
-    """A scratch dbt project directory holding freshly rendered artifacts."""
+    """A scratch copy of the dbt project's models (the SQL the model YAML is rendered beside), freshly rendered."""
+    shutil.copytree(DBT_PROJECT_DIR / "models", tmp_path / "models", ignore=shutil.ignore_patterns("*.yml"))
     render_all(dbt_project_dir=tmp_path)
     return tmp_path
 

@@ -72,7 +72,7 @@ def test_asset_graph_snapshot():
     assert [k for k in keys if k.startswith("marts/")] == [
         "marts/kpi_elements_asset_shift", "marts/kpi_values", "marts/oee_asset_shift", "marts/oee_losses_asset_shift",
         "marts/oee_plant_day", "marts/oee_reconciliation_asset_shift", "marts/oee_reconciliation_plant_day",
-        "marts/sqdcp_board_day"]
+        "marts/sqdcp_board_day", "marts/supplier_quality_plant_year"]
     assert "published/marts" in keys
     assert "oee_asset_shift" in {k.split("/")[-1] for k in keys}
     assert "oee_plant_day" in {k.split("/")[-1] for k in keys}
