@@ -60,6 +60,7 @@ ASSET_SHIFT_SCHEMA = pa.schema(
         ("breakdown_s", pa.float64()),  # ADET from breakdowns
         ("minor_stop_s", pa.float64()),  # ADET from minor stops
         ("failure_events", pa.int64()),  # FE: breakdowns that start in the shift
+        ("pmt_s", pa.float64()),  # PMT: planned maintenance (CMT, the corrective maintenance time, is breakdown_s)
         ("pri_gq_s", pa.float64()),  # ideal time of the good quantity (OEE time)
         ("pri_sq_s", pa.float64()),
         ("pri_rq_s", pa.float64()),
@@ -72,6 +73,9 @@ ASSET_SHIFT_SCHEMA = pa.schema(
         ("scrap_ratio", pa.float64()),  # SQ / PQ
         ("rework_ratio", pa.float64()),  # RQ / PQ
         ("first_pass_yield", pa.float64()),  # GP / IP = GQ / PQ: every part is inspected, rework is not good
+        ("corrective_maintenance_ratio", pa.float64()),  # CMT / (CMT + PMT)
+        ("mtbf", pa.float64()),  # APT / FE, hours
+        ("mttr", pa.float64()),  # CMT / FE, minutes
     ]
 )
 
@@ -197,6 +201,7 @@ def asset_shift_rows_of_plant(plant: SimulatedPlant) -> Iterator[dict]:
             aupt, aubt = apt + aust, apt + aust + adet
             kpis = compute_kpis(pbt_s=pbt_s, apt_s=apt, pri_pq_s=pri_pq_s, pq=pq, gq=gq)
             nee_basis = _ratio(aupt, pbt_s)
+            cmt, pmt = by_state.get("BREAKDOWN", 0), by_state.get("PLANNED_MAINTENANCE", 0)
             yield {
                 "plant_id": plant.plant_id,
                 "asset_id": asset.asset.asset_id,
@@ -223,9 +228,10 @@ def asset_shift_rows_of_plant(plant: SimulatedPlant) -> Iterator[dict]:
                 "oee": kpis.oee,
                 "aupt_s": float(aupt),
                 "aubt_s": float(aubt),
-                "breakdown_s": float(by_state.get("BREAKDOWN", 0)),
+                "breakdown_s": float(cmt),
                 "minor_stop_s": float(by_state.get("MINOR_STOP", 0)),
                 "failure_events": failures,
+                "pmt_s": float(pmt),
                 "pri_gq_s": float(sum(i.material.ideal_cycle_time_s * i.good_qty for i in intervals)),
                 "pri_sq_s": float(sum(i.material.ideal_cycle_time_s * i.scrap_qty for i in intervals)),
                 "pri_rq_s": float(sum(i.material.ideal_cycle_time_s * i.rework_qty for i in intervals)),
@@ -239,6 +245,9 @@ def asset_shift_rows_of_plant(plant: SimulatedPlant) -> Iterator[dict]:
                 "scrap_ratio": _ratio(sq, pq),
                 "rework_ratio": _ratio(rq, pq),
                 "first_pass_yield": _ratio(gq, pq),
+                "corrective_maintenance_ratio": _ratio(cmt, cmt + pmt),
+                "mtbf": _ratio(apt / 3600, failures),
+                "mttr": _ratio(cmt / 60, failures),
             }
 
 

@@ -31,9 +31,11 @@ from .shifts import utc_offset_s
 # Enterprise tags in publishing order, with the rounding of the published value.
 TAGS: tuple[str, ...] = ("temperature_c", "vibration_mm_s", "power_kw", "energy_kwh")
 DECIMALS = (2, 3, 3, 3)
-STATES = ("RUNNING", "SETUP", "MINOR_STOP", "BREAKDOWN", "STARVED", "BLOCKED", "NO_ORDER", "PLANNED_DOWN")
+STATES = (
+    "RUNNING", "SETUP", "MINOR_STOP", "BREAKDOWN", "STARVED", "BLOCKED", "NO_ORDER", "PLANNED_DOWN", "PLANNED_MAINTENANCE"
+)
 # Share of rated power drawn in each state (order of STATES).
-LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05])
+LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05, 0.05])
 RUNNING = 0
 TEMPERATURE_TIME_CONSTANT_S = 20 * 60
 BREAKDOWN_PRECURSOR_S = 30 * 60

@@ -27,12 +27,14 @@ ELEMENTS = {
     "pot_s": "pot_s", "pdot_s": "pdot_s", "pbt_s": "pbt_s", "apt_s": "apt_s", "aust_s": "aust_s",
     "adet_s": "adet_s", "adot_s": "adot_s", "aupt_s": "aupt_s", "aubt_s": "aubt_s",
     "breakdown_s": "loss_breakdown_s", "minor_stop_s": "loss_small_stop_s", "failure_events": "failure_events",
+    "pmt_s": "pmt_s",
     "pq": "pq", "gq": "gq", "sq": "sq", "rq": "rq",
     "pri_pq_s": "pri_pq_s", "pri_gq_s": "pri_gq_s", "pri_sq_s": "pri_sq_s", "pri_rq_s": "pri_rq_s",
 }
 KPIS = [
     "availability", "effectiveness", "quality_ratio", "oee", "nee", "allocation_efficiency", "utilization_efficiency",
     "technical_efficiency", "setup_rate", "scrap_ratio", "rework_ratio", "first_pass_yield",
+    "corrective_maintenance_ratio", "mtbf", "mttr",
 ]
 
 
@@ -127,6 +129,23 @@ def test_every_true_kpi_of_every_asset_shift_is_published(ci):
         if not close(published[(kpi, t["asset_id"], t["shift_date"], t["shift_code"])], t[kpi])
     ]
     assert not mismatches, mismatches[:10]
+
+
+def test_planned_maintenance_is_preventive_maintenance_time_apart_from_breaks(ci):
+    data_root, connection = ci
+    truth = pq.read_table(data_root / "simulator" / "ground_truth" / "asset_shift.parquet").to_pylist()
+    true_mixed = sum(1 for t in truth if t["breakdown_s"] > 0 and t["pmt_s"] > 0)
+    published_mixed, published_pmt_s = connection.execute(
+        "select count(*) filter (where kpi.value > 0 and kpi.value < 1), sum(elements.pmt_s) "
+        "from main_marts.kpi_elements_asset_shift as elements join main_marts.kpi_values as kpi "
+        "on kpi.asset_id = elements.asset_id and kpi.period_start = elements.shift_date "
+        "and kpi.shift_code = elements.shift_code "
+        "where kpi.kpi_id = 'corrective_maintenance_ratio' and kpi.grain = 'asset_shift'"
+    ).fetchone()
+
+    # asset-shifts with both breakdowns and planned maintenance have a ratio strictly between 0 and 1
+    assert published_mixed == true_mixed > 0
+    assert published_pmt_s == sum(t["pmt_s"] for t in truth) > 0
 
 
 def test_the_dst_night_shift_of_the_fall_back_lasts_nine_hours(ci):
