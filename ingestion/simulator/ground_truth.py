@@ -117,6 +117,9 @@ PLANT_DAY_SCHEMA = pa.schema(
         ("orders_due", pa.int64()),
         ("orders_on_time_in_full", pa.int64()),
         ("on_time_in_full", pa.float64()),
+        ("order_sq", pa.int64()),  # scrap of the orders due, produced up to and including their due date
+        ("order_psq", pa.int64()),  # planned scrap of the orders due
+        ("actual_to_planned_scrap_ratio", pa.float64()),  # SQ / PSQ
         # Cost (energy: local date of the reading; scrap cost: production day, standard cost in force that day)
         ("energy_kwh", pa.float64()),
         ("energy_kwh_per_good_unit", pa.float64()),
@@ -128,6 +131,8 @@ PLANT_DAY_SCHEMA = pa.schema(
         ("attended_hours", pa.float64()),
         ("absence_hours", pa.float64()),
         ("attendance_rate", pa.float64()),
+        ("worked_hours", pa.float64()),  # APWT: attended time booked on orders
+        ("worker_efficiency", pa.float64()),  # APWT / APAT
         ("training_hours", pa.float64()),
     ]
 )
@@ -297,11 +302,14 @@ def plant_day_rows(
             add(row["shift_date"], key, row[key])
     shift_dates = [(shift.start, shift.end, shift.shift_date) for shift in plant.shifts]
     shift_starts = [start for start, _, _ in shift_dates]  # an interval belongs to the shift containing its start
+    due_date = {order.order_id: order.due_date for order in plant.work_orders}
     for asset in plant.assets:
         for interval in asset.intervals:
             if interval.scrap_qty:
                 _, _, day = shift_dates[bisect.bisect_right(shift_starts, interval.start) - 1]
                 add(day, "scrap_cost", interval.scrap_qty * cost_per_piece[(interval.material.material_local_id, day)])
+                if day <= due_date[interval.order_id]:
+                    add(due_date[interval.order_id], "order_sq", interval.scrap_qty)
     for incident in plant.incidents:
         day = epoch_to_local(incident.occurred_at, tz).date()
         key = {"near_miss": "near_misses", "first_aid": "first_aid_cases"}.get(incident.enterprise_type)
@@ -315,12 +323,14 @@ def plant_day_rows(
     otif = {shipment.order_id for shipment in plant.shipments if shipment.on_time_in_full}
     for order in plant.work_orders:
         add(order.due_date, "orders_due", 1)
+        add(order.due_date, "order_psq", order.planned_scrap_qty)
         if order.order_id in otif:
             add(order.due_date, "orders_on_time_in_full", 1)
     for record in plant.attendance:
         add(record.shift_date, "employee_shifts", 1)
         add(record.shift_date, "scheduled_hours", record.scheduled_h)
         add(record.shift_date, "attended_hours", record.attended_h)
+        add(record.shift_date, "worked_hours", record.worked_h)
     for training in plant.training:
         add(training.training_date, "training_hours", training.hours)
 
@@ -345,6 +355,9 @@ def plant_day_rows(
             "orders_due": int(values["orders_due"]),
             "orders_on_time_in_full": int(values["orders_on_time_in_full"]),
             "on_time_in_full": _ratio(values["orders_on_time_in_full"], values["orders_due"]),
+            "order_sq": int(values["order_sq"]),
+            "order_psq": int(values["order_psq"]),
+            "actual_to_planned_scrap_ratio": _ratio(values["order_sq"], values["order_psq"]),
             "energy_kwh": energy,
             "energy_kwh_per_good_unit": None if energy is None or gq == 0 else energy / gq,
             "scrap_cost": values["scrap_cost"],
@@ -354,5 +367,7 @@ def plant_day_rows(
             "attended_hours": values["attended_hours"],
             "absence_hours": values["scheduled_hours"] - values["attended_hours"],
             "attendance_rate": _ratio(values["attended_hours"], values["scheduled_hours"]),
+            "worked_hours": values["worked_hours"],
+            "worker_efficiency": _ratio(values["worked_hours"], values["attended_hours"]),
             "training_hours": values["training_hours"],
         }

@@ -226,10 +226,14 @@ def test_us_ohi_exports_its_timecards_as_excel_with_typed_cells(ci_root: Path) -
     assert path.read_bytes()[:2] == b"PK"
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("Employee", "Date", "Shift", "Scheduled Hrs", "Worked Hrs", "Unit", "Absence Code")
+    assert rows[0] == (
+        "Employee", "Date", "Shift", "Scheduled Hrs", "Worked Hrs", "Direct Hrs", "Unit", "Absence Code"
+    )
     assert len(rows) - 1 == 2 * 6  # Monday's two shifts x a crew of 6 (4 assets x 1.5 people)
     assert isinstance(rows[1][1], dt.datetime) and rows[1][1].date() == dt.date(2026, 10, 26)
-    assert rows[1][3] == 8.5 and rows[1][5] == "h"
+    assert rows[1][3] == 8.5 and rows[1][6] == "h"
+    # direct hours (booked on orders, ISO APWT) lie within the worked (attended) hours, short of them
+    assert all(0 <= row[5] < row[4] or row[4] == row[5] == 0 for row in rows[1:])
 
 
 def test_every_emitted_state_code_is_in_the_governed_mapping(all_plants_root: Path) -> None:
