@@ -7,6 +7,8 @@
 - `local_oee`: per asset and shift, the plant's own figures exactly as its local report writes them, beside the
   enterprise OEE (for the reconciliation).
 - `plant_day`: the SQDCP facts per plant and local day (safety, quality, delivery, cost, people); see `plant_day_rows`.
+- `asset_shift_energy`: per asset and shift, the energy and energy per good unit of catalog/kpis/energy_per_good_unit
+  (the meter's advance over the shift where both boundary readings are recent); see `asset_shift_energy_rows`.
 
 The truth describes the real world, not the extracts: injected faults (faults.py) change what is written or
 published, never the truth; the fault ledger says where the two differ.
@@ -17,9 +19,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from .local_oee import local_figures, reported
@@ -120,8 +123,10 @@ PLANT_DAY_SCHEMA = pa.schema(
         ("order_sq", pa.int64()),  # scrap of the orders due, produced up to and including their due date
         ("order_psq", pa.int64()),  # planned scrap of the orders due
         ("actual_to_planned_scrap_ratio", pa.float64()),  # SQ / PSQ
-        # Cost (energy: local date of the reading; scrap cost: production day, standard cost in force that day)
-        ("energy_kwh", pa.float64()),
+        # Cost (energy: the metered asset-shifts of the production day; scrap cost: production day, standard cost
+        # in force that day)
+        ("energy_kwh", pa.float64()),  # null when no asset-shift of the day was metered
+        ("metered_gq", pa.int64()),  # good quantity of the metered asset-shifts
         ("energy_kwh_per_good_unit", pa.float64()),
         ("scrap_cost", pa.float64()),
         ("currency", pa.string()),
@@ -136,6 +141,21 @@ PLANT_DAY_SCHEMA = pa.schema(
         ("training_hours", pa.float64()),
     ]
 )
+
+
+ASSET_SHIFT_ENERGY_SCHEMA = pa.schema(
+    [
+        ("plant_id", pa.string()),
+        ("asset_id", pa.string()),
+        ("shift_code", pa.string()),
+        ("shift_date", pa.date32()),
+        ("is_metered", pa.bool_()),
+        ("energy_kwh", pa.float64()),  # null when not metered
+        ("metered_gq", pa.int64()),  # the good quantity when metered, else 0
+        ("energy_per_good_unit", pa.float64()),  # energy_kwh / metered_gq; null when not metered or nothing good
+    ]
+)
+ENERGY_INPUT_COLUMNS = ("plant_id", "asset_id", "shift_code", "shift_date", "shift_started_at", "shift_ended_at", "gq")
 
 
 @dataclass(frozen=True)
@@ -277,18 +297,63 @@ def local_oee_rows(rows: list[dict], formula: LocalOeeFormula) -> Iterator[dict]
         }
 
 
+def asset_shift_energy_rows(
+    asset_shifts: pa.Table, energy_kwh: Callable[[str, str, int, int], float | None]
+) -> Iterator[dict]:
+    """Energy per asset-shift of `asset_shifts` (the ENERGY_INPUT_COLUMNS of the asset-shift truth);
+    `energy_kwh(plant_id, asset_local_id, start_s, end_s)` is the metered energy or None (sensors.MeteredEnergy)."""
+    for row in asset_shifts.select(list(ENERGY_INPUT_COLUMNS)).to_pylist():
+        start, end = (int(row[c].timestamp()) for c in ("shift_started_at", "shift_ended_at"))
+        energy = energy_kwh(row["plant_id"], row["asset_id"].split(":", 1)[1], start, end)
+        metered_gq = row["gq"] if energy is not None else 0
+        yield {
+            "plant_id": row["plant_id"],
+            "asset_id": row["asset_id"],
+            "shift_code": row["shift_code"],
+            "shift_date": row["shift_date"],
+            "is_metered": energy is not None,
+            "energy_kwh": energy,
+            "metered_gq": metered_gq,
+            "energy_per_good_unit": _ratio(energy, metered_gq) if energy is not None else None,
+        }
+
+
+def shift_boundaries(asset_shifts: pa.Table) -> dict[tuple[str, str], np.ndarray]:
+    """The sorted, unique shift starts and ends (epoch s) per (plant_id, asset_local_id) of `asset_shifts`."""
+    instants: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for plant_id, asset_id, *bounds in zip(
+        *(asset_shifts[c].to_pylist() for c in ("plant_id", "asset_id", "shift_started_at", "shift_ended_at"))
+    ):
+        instants[(plant_id, asset_id.split(":", 1)[1])] += [int(bound.timestamp()) for bound in bounds]
+    return {key: np.unique(np.array(values, dtype=np.int64)) for key, values in instants.items()}
+
+
+def add_energy_to_plant_days(plant_days: list[dict], asset_shift_energy: list[dict]) -> None:
+    """Sum the metered energy and good quantity of each production day into its plant-day row (ratio of sums)."""
+    energy: dict[tuple[str, dt.date], float] = defaultdict(float)
+    metered_gq: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for row in asset_shift_energy:
+        if row["is_metered"]:
+            key = (row["plant_id"], row["shift_date"])
+            energy[key] += row["energy_kwh"]
+            metered_gq[key] += row["metered_gq"]
+    for day in plant_days:
+        key = (day["plant_id"], day["day"])
+        day["energy_kwh"] = energy.get(key)
+        day["metered_gq"] = metered_gq.get(key, 0)
+        day["energy_kwh_per_good_unit"] = _ratio(energy[key], metered_gq[key]) if key in energy else None
+
+
 def plant_day_rows(
     plant: SimulatedPlant,
     asset_shift: list[dict],
     days: list[dt.date],
     cost_per_piece: Mapping[tuple[str, dt.date], float],
-    energy_kwh: Mapping[dt.date, float],
 ) -> Iterator[dict]:
-    """SQDCP facts per local day of the period (every day, holidays included).
+    """SQDCP facts per local day of the period (every day, holidays included), without the energy: the sensor
+    readings come later (`add_energy_to_plant_days`).
 
-    `cost_per_piece[(material, day)]` is the standard cost in force; `energy_kwh[day]` the plant's metered energy on
-    that local day (sum over assets of the increase of the cumulative meter between consecutive readings, attributed
-    to the day of the later reading; days without sensor readings have no entry and a null energy).
+    `cost_per_piece[(material, day)]` is the standard cost in force.
     """
     tz = plant.profile.tz
     acc: dict[dt.date, dict[str, float]] = {day: defaultdict(float) for day in days}
@@ -336,8 +401,6 @@ def plant_day_rows(
 
     for day in days:
         values = acc[day]
-        energy = energy_kwh.get(day)
-        gq = int(values["gq"])
         yield {
             "plant_id": plant.plant_id,
             "day": day,
@@ -347,7 +410,7 @@ def plant_day_rows(
             "lost_time_incidents": int(values["lost_time_incidents"]),
             "lost_days": int(values["lost_days"]),
             "pq": int(values["pq"]),
-            "gq": gq,
+            "gq": int(values["gq"]),
             "sq": int(values["sq"]),
             "rq": int(values["rq"]),
             "scrap_ratio": _ratio(values["sq"], values["pq"]),
@@ -358,8 +421,9 @@ def plant_day_rows(
             "order_sq": int(values["order_sq"]),
             "order_psq": int(values["order_psq"]),
             "actual_to_planned_scrap_ratio": _ratio(values["order_sq"], values["order_psq"]),
-            "energy_kwh": energy,
-            "energy_kwh_per_good_unit": None if energy is None or gq == 0 else energy / gq,
+            "energy_kwh": None,
+            "metered_gq": 0,
+            "energy_kwh_per_good_unit": None,
             "scrap_cost": values["scrap_cost"],
             "currency": plant.profile.currency,
             "employee_shifts": int(values["employee_shifts"]),

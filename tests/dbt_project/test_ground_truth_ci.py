@@ -148,6 +148,37 @@ def test_planned_maintenance_is_preventive_maintenance_time_apart_from_breaks(ci
     assert published_pmt_s == sum(t["pmt_s"] for t in truth) > 0
 
 
+def test_energy_per_good_unit_of_every_asset_shift_and_plant_day_is_the_truths(ci):
+    data_root, connection = ci
+    truth_dir = data_root / "simulator" / "ground_truth"
+    published = {
+        (grain, plant, asset, day, shift): (value, numerator, denominator)
+        for grain, plant, asset, day, shift, value, numerator, denominator in connection.execute(
+            "select grain, plant_id, asset_id, period_start, shift_code, value, numerator, denominator "
+            "from main_marts.kpi_values where kpi_id = 'energy_per_good_unit' and grain in ('asset_shift', 'plant_day')"
+        ).fetchall()
+    }
+    truth = [
+        *((("asset_shift", t["plant_id"], t["asset_id"], t["shift_date"], t["shift_code"]),
+           (t["energy_per_good_unit"], t["energy_kwh"] or 0.0, t["metered_gq"]))
+          for t in pq.read_table(truth_dir / "asset_shift_energy.parquet").to_pylist()),
+        *((("plant_day", t["plant_id"], None, t["day"], None),
+           (t["energy_kwh_per_good_unit"], t["energy_kwh"] or 0.0, t["metered_gq"]))
+          for t in pq.read_table(truth_dir / "plant_day.parquet").to_pylist() if t["pq"]),
+    ]
+
+    assert sum(1 for key, (value, _, _) in truth if value) >= 40
+    mismatches = [
+        (key, published.get(key), expected)
+        for key, expected in truth
+        if key not in published or not all(
+            math.isclose(ours or 0.0, theirs or 0.0, rel_tol=1e-12, abs_tol=1e-9)
+            for ours, theirs in zip(published[key], expected)
+        ) or (published[key][0] is None) != (expected[0] is None)
+    ]
+    assert not mismatches, mismatches[:10]
+
+
 def test_the_dst_night_shift_of_the_fall_back_lasts_nine_hours(ci):
     _, connection = ci
     rows = connection.execute(
