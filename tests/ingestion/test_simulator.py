@@ -41,7 +41,7 @@ ALL_PLANTS_NETWORK = {
         "US-OHI": {"assets_per_line": [2]},
     },
 }
-CI_FILES = 3 * 13 + 5 + 1  # 3 plants x 13 extracts, 5 ground-truth files, the manifest
+CI_FILES = 3 * 13 + 6 + 1  # 3 plants x 13 extracts, 6 ground-truth files, the manifest
 
 
 def write_network(path: Path, document: dict) -> str:
@@ -139,7 +139,9 @@ def test_summary_counts_match_the_files_written(tmp_path: Path) -> None:
     assert summary.row_counts["mes/shift_calendar"] == 6 + 4 + 2
     assert summary.asset_shift_rows == 4 * 6 + 4 * 4 + 4 * 2
     assert summary.sensor_readings == pq.read_metadata(summary.ground_truth["sensor_readings"]).num_rows
-    assert set(summary.ground_truth) == {"asset_shift", "local_oee", "plant_day", "sensor_readings", "fault_ledger"}
+    assert set(summary.ground_truth) == {
+        "asset_shift", "local_oee", "plant_day", "asset_shift_energy", "sensor_readings", "fault_ledger"
+    }
 
 
 def test_cli_generate_reports_progress_time_and_peak_memory(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
