@@ -1,8 +1,9 @@
 """ERP of one plant: work orders, shipments, standard costs and supplier quality, derived from the simulated shop floor.
 
 - Work orders: one per simulated production order. Planning expected the order to run until its planned end at 75 %
-  of the ideal rate with 2 % scrap; that gives the ordered quantity (rounded up to tens). Released 1-3 days before
-  the order started, due 0-2 days after its planned end.
+  of the ideal rate with 2 % scrap; that gives the ordered quantity (rounded up to tens) and the planned scrap quantity
+  (PSQ: 2 % of the planned output, rounded up). Released 1-3 days before the order started, due 0-2 days after its
+  planned end.
 - Shipments: an order that finished inside the period (the next order on its asset started) ships its good
   quantity, at most the ordered quantity, 0-4 days after it finished; a shipment dated after the period's last day is
   not in the extract yet. On time in full = shipped by the promised (due) date and at least the ordered quantity.
@@ -53,6 +54,11 @@ def _order_qty(order: Order) -> int:
     return max(10, math.ceil(expected * (1 - PLANNED_SCRAP) / 10) * 10)
 
 
+def _planned_scrap_qty(order_qty: int) -> int:
+    """Scrap planned on top of the ordered good quantity: PLANNED_SCRAP of the planned output, at least one piece."""
+    return max(1, math.ceil(order_qty * PLANNED_SCRAP / (1 - PLANNED_SCRAP)))
+
+
 def work_orders_and_shipments(
     rng: random.Random,
     assets: Sequence[SimulatedAsset],
@@ -70,11 +76,13 @@ def work_orders_and_shipments(
             good_by_order[interval.order_id] = good_by_order.get(interval.order_id, 0) + interval.good_qty
         for index, order in enumerate(simulated.orders):
             finished = simulated.orders[index + 1].start if index + 1 < len(simulated.orders) else None
+            order_qty = _order_qty(order)
             work_order = WorkOrder(
                 order_id=order.order_id,
                 asset_local_id=simulated.asset.asset_local_id,
                 material=order.material,
-                order_qty=_order_qty(order),
+                order_qty=order_qty,
+                planned_scrap_qty=_planned_scrap_qty(order_qty),
                 released_date=_local_date(order.start, plant_tz) - dt.timedelta(days=rng.randint(1, 3)),
                 due_date=_local_date(order.planned_end, plant_tz) + dt.timedelta(days=rng.randint(0, 2)),
             )

@@ -155,6 +155,7 @@ def plant_tables(plant: SimulatedPlant, local_report: Mapping[tuple[str, str, dt
                 "material_local_id": order.material.material_local_id,
                 "asset_local_id": order.asset_local_id,
                 "order_qty": order.order_qty,
+                "planned_scrap_qty": order.planned_scrap_qty,
                 "released_date": order.released_date,
                 "due_date": order.due_date,
             }
@@ -208,6 +209,7 @@ def plant_tables(plant: SimulatedPlant, local_report: Mapping[tuple[str, str, dt
                 "shift_local_code": record.shift_code,
                 "scheduled_time": _working_time(record.scheduled_h, units.working_time),
                 "attended_time": _working_time(record.attended_h, units.working_time),
+                "worked_time": _working_time(record.worked_h, units.working_time),
                 "time_unit": units.working_time,
                 "absence_reason": record.absence_reason,
             }

@@ -115,6 +115,7 @@ class WorkOrder:
     asset_local_id: str
     material: Material
     order_qty: int
+    planned_scrap_qty: int  # PSQ: the scrap planning allowed for on top of the ordered good quantity
     released_date: dt.date
     due_date: dt.date
 
@@ -166,7 +167,7 @@ class SupplierQualityRecord:
 
 @dataclass(frozen=True)
 class AttendanceRecord:
-    """One employee in one scheduled shift (times in hours)."""
+    """One employee in one scheduled shift (times in hours); worked = time booked on orders (APWT), within attended."""
 
     employee_id: str
     shift_date: dt.date
@@ -174,6 +175,7 @@ class AttendanceRecord:
     scheduled_h: float
     attended_h: float
     absence_reason: str | None
+    worked_h: float
 
 
 @dataclass(frozen=True)

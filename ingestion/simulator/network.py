@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -50,18 +49,23 @@ from .faults import (
     plan_file_edits,
 )
 from .ground_truth import (
+    ASSET_SHIFT_ENERGY_SCHEMA,
     ASSET_SHIFT_SCHEMA,
+    ENERGY_INPUT_COLUMNS,
     LOCAL_OEE_SCHEMA,
     PLANT_DAY_SCHEMA,
+    add_energy_to_plant_days,
+    asset_shift_energy_rows,
     asset_shift_rows_of_plant,
     local_oee_rows,
     plant_day_rows,
+    shift_boundaries,
 )
 from .landing import ExtractFile, LandingWriter, atomic_path, write_bytes
 from .local_oee import local_figures, reported
 from .model import SimulatedPlant
 from .profiles import load_mappings, load_plant_profiles
-from .sensors import TAGS, AssetSignal, EnergyByDay, SensorModel, SensorReading, asset_signals, iter_readings
+from .sensors import TAGS, AssetSignal, MeteredEnergy, SensorModel, SensorReading, asset_signals, iter_readings
 from .simulation import plant_profile, simulate_plant
 
 GROUND_TRUTH_DIR = Path("simulator") / "ground_truth"
@@ -301,7 +305,6 @@ class _PlantOutput:
 
     plant_id: str
     assets: tuple[str, ...]
-    timezone: str
     asset_shift: pa.Table  # Arrow, not dicts: a bench plant's year is 36,000 rows to send between processes
     local_oee: pa.Table
     plant_day_rows: list[dict]
@@ -333,10 +336,9 @@ def _generate_plant(config: NetworkConfig, index: int, out_root: Path, catalog_d
     return _PlantOutput(
         plant_id=plant.plant_id,
         assets=tuple(a.asset.asset_local_id for a in plant.assets),
-        timezone=profile.timezone,
         asset_shift=pa.Table.from_pylist(truth_rows, schema=ASSET_SHIFT_SCHEMA),
         local_oee=pa.Table.from_pylist(list(local_oee_rows(truth_rows, formula)), schema=LOCAL_OEE_SCHEMA),
-        plant_day_rows=list(plant_day_rows(plant, truth_rows, config.production_days, costs, {})),
+        plant_day_rows=list(plant_day_rows(plant, truth_rows, config.production_days, costs)),
         signals=asset_signals(
             plant, config.seed, config.sensor_window_days, mappings.sensor_tags[plant_config.catalog_plant]
         ),
@@ -394,26 +396,27 @@ def generate_network(
     ledger = FaultLedger()
     truth_dir = out_root / GROUND_TRUTH_DIR
     truth_files = {
-        name: truth_dir / f"{name}.parquet" for name in ("asset_shift", "local_oee", "plant_day", "sensor_readings")
+        name: truth_dir / f"{name}.parquet"
+        for name in ("asset_shift", "local_oee", "plant_day", "asset_shift_energy", "sensor_readings")
     }
     truth_files["fault_ledger"] = truth_dir / "fault_ledger.jsonl"
     asset_shift_writer = _TableWriter(truth_files["asset_shift"], ASSET_SHIFT_SCHEMA)
     local_oee_writer = _TableWriter(truth_files["local_oee"], LOCAL_OEE_SCHEMA)
     plant_days: dict[str, list[dict]] = {}
+    energy_inputs: list[pa.Table] = []  # the asset-shifts of the simulated plants, for their metered energy
     signals: list[AssetSignal] = []
     assets: dict[str, tuple[str, ...]] = {}
-    time_zones = {}
     try:
         for output in _plant_outputs(config, out_root, catalog_dir, workers or default_workers(config)):
             asset_shift_writer.write_table(output.asset_shift)
             local_oee_writer.write_table(output.local_oee)
             plant_days[output.plant_id] = output.plant_day_rows
+            energy_inputs.append(output.asset_shift.select(list(ENERGY_INPUT_COLUMNS)))
             signals.extend(output.signals)
             landing.files.extend(output.extracts)
             for entry in output.ledger:
                 ledger.add(entry)
             assets[output.plant_id] = output.assets
-            time_zones[output.plant_id] = ZoneInfo(output.timezone)
             report(output.message)
         public = None
         if config.public:
@@ -431,7 +434,9 @@ def generate_network(
     report(f"ground truth: {asset_shift_writer.rows} asset-shift rows")
 
     sensor_writer = _SensorTruthWriter(truth_files["sensor_readings"], signals)
-    energy = EnergyByDay(signals, time_zones)
+    no_asset_shifts = ASSET_SHIFT_SCHEMA.empty_table().select(list(ENERGY_INPUT_COLUMNS))
+    asset_shifts = pa.concat_tables(energy_inputs or [no_asset_shifts])
+    energy = MeteredEnergy(signals, shift_boundaries(asset_shifts))
     model = SensorModel(signals, config.seed, config.sensor_interval_s)
     started = time.perf_counter()
     if signals:
@@ -450,13 +455,13 @@ def generate_network(
     sensor_writer.close()
     report(f"ground truth: {sensor_writer.rows:,} sensor readings in {time.perf_counter() - started:.1f} s")
 
-    day_rows = []
-    for plant_id, rows in plant_days.items():
-        for row in rows:
-            kwh = energy.kwh.get(plant_id, {}).get(row["day"])
-            row["energy_kwh"] = kwh
-            row["energy_kwh_per_good_unit"] = None if kwh is None or row["gq"] == 0 else kwh / row["gq"]
-            day_rows.append(row)
+    energy.finish()
+    energy_rows = list(asset_shift_energy_rows(asset_shifts, energy.energy_kwh))
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(energy_rows, schema=ASSET_SHIFT_ENERGY_SCHEMA), buffer)
+    write_bytes(truth_files["asset_shift_energy"], buffer.getvalue().to_pybytes())
+    day_rows = [row for rows in plant_days.values() for row in rows]
+    add_energy_to_plant_days(day_rows, energy_rows)
     buffer = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pylist(day_rows, schema=PLANT_DAY_SCHEMA), buffer)
     write_bytes(truth_files["plant_day"], buffer.getvalue().to_pybytes())

@@ -3,7 +3,9 @@
 - Crews: one crew per shift code, `employees_per_asset x assets` people each (rounded up); a crew works every
   calendar shift of its code. Scheduled time = the shift's real length (a night shift over a DST change is 7 or 9 h).
 - Attendance: 3.5 % of employee-shifts are absences (sick 60 %, vacation 30 %, unexcused 10 %), 4 % are partial
-  (late arrival or early leave of 0.25-2 h); everyone else attends the whole shift.
+  (late arrival or early leave of 0.25-2 h); everyone else attends the whole shift. Of the attended time, 0.25-1.5 h
+  are not booked on orders (meetings, cleaning, waiting); the rest is the personnel work time (APWT), drawn from its
+  own random stream so that the attendance itself does not depend on it.
 - Training: on each production day an employee attends a course with probability 1/40, for 1-8 h.
 - Safety events per calendar day, Poisson with rates per 50 people: near miss 0.15, first aid 0.04, recordable 0.012,
   lost time 0.005; each happens at a random instant of one of that day's shifts (never in the first pass of a
@@ -23,6 +25,7 @@ from .shifts import FallBackWindows
 
 ABSENCE_SHARE = 0.035
 PARTIAL_SHARE = 0.04
+UNBOOKED_QUARTER_HOURS = (1, 6)  # attended time not booked on orders, in quarter hours
 ABSENCE_KINDS = (("sick", 0.6), ("vacation", 0.3), ("unexcused", 0.1))
 TRAINING_PROBABILITY = 1 / 40
 INCIDENT_RATES_PER_50 = (("near_miss", 0.15), ("first_aid", 0.04), ("recordable", 0.012), ("lost_time", 0.005))
@@ -55,7 +58,11 @@ def crews(shift_codes: Sequence[str], assets: int, employees_per_asset: float, i
 
 
 def attendance_records(
-    rng: random.Random, shifts: Sequence[ShiftWindow], crew_of: Mapping[str, list[str]], language: str
+    rng: random.Random,
+    work_rng: random.Random,
+    shifts: Sequence[ShiftWindow],
+    crew_of: Mapping[str, list[str]],
+    language: str,
 ) -> list[AttendanceRecord]:
     reasons = ABSENCE_REASONS[language]
     records = []
@@ -70,7 +77,10 @@ def attendance_records(
                 attended, reason = scheduled - rng.randint(1, 8) * 0.25, reasons["partial"]
             else:
                 attended, reason = scheduled, None
-            records.append(AttendanceRecord(employee, shift.shift_date, shift.shift_code, scheduled, attended, reason))
+            worked = max(0.0, attended - work_rng.randint(*UNBOOKED_QUARTER_HOURS) * 0.25) if attended else 0.0
+            records.append(
+                AttendanceRecord(employee, shift.shift_date, shift.shift_code, scheduled, attended, reason, worked)
+            )
     return records
 
 

@@ -16,27 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from .model import SimulatedPlant
 from .randomness import numpy_stream, stream
-from .shifts import utc_offset_s
 
 # Enterprise tags in publishing order, with the rounding of the published value.
 TAGS: tuple[str, ...] = ("temperature_c", "vibration_mm_s", "power_kw", "energy_kwh")
 DECIMALS = (2, 3, 3, 3)
-STATES = ("RUNNING", "SETUP", "MINOR_STOP", "BREAKDOWN", "STARVED", "BLOCKED", "NO_ORDER", "PLANNED_DOWN")
+STATES = (
+    "RUNNING", "SETUP", "MINOR_STOP", "BREAKDOWN", "STARVED", "BLOCKED", "NO_ORDER", "PLANNED_DOWN", "PLANNED_MAINTENANCE"
+)
 # Share of rated power drawn in each state (order of STATES).
-LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05])
+LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05, 0.05])
 RUNNING = 0
 TEMPERATURE_TIME_CONSTANT_S = 20 * 60
 BREAKDOWN_PRECURSOR_S = 30 * 60
+# A meter reading counts for a shift boundary when it is at most this old (catalog/kpis/energy_per_good_unit.yaml;
+# the dbt var energy_meter_max_gap_s, which a test holds equal to it).
+METER_MAX_GAP_S = 900
 BLOCK_SAMPLES = 600_000  # samples (x 4 tags) per block: about 20 MB per float array
 DAY = 86_400
 
@@ -232,45 +234,57 @@ def iter_readings(model: SensorModel) -> Iterator[SensorReading]:
                         yield SensorReading(plant_id, asset_id, tag, ts, value, unit)
 
 
-class EnergyByDay:
-    """Metered energy per plant and local day: the meter's increase between consecutive readings of an asset,
-    attributed to the local date (plant time zone) of the later reading."""
+class MeteredEnergy:
+    """The energy of every asset-shift as catalog/kpis/energy_per_good_unit.yaml defines it: the `energy_kwh` meter at
+    the shift's end minus the meter at its start, each the last reading at or before that instant and at most
+    `METER_MAX_GAP_S` old; unknown (not metered) without both readings or when the counter ran backwards.
 
-    def __init__(self, signals: Sequence[AssetSignal], time_zones: Mapping[str, ZoneInfo]) -> None:
-        self.plants = [s.plant_id for s in signals]
-        self.time_zones = time_zones
-        self.previous = np.full(len(signals), np.nan)
-        self.kwh: dict[str, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
+    Fed block by block in time order (`add`), then `finish`; `energy_kwh(...)` answers for one asset-shift.
+    """
+
+    def __init__(self, signals: Sequence[AssetSignal], boundaries: Mapping[tuple[str, str], np.ndarray]) -> None:
+        # boundaries[(plant_id, asset_local_id)]: the sorted, unique shift starts and ends of the asset (epoch s)
+        self.index = {(s.plant_id, s.asset_local_id): i for i, s in enumerate(signals)}
+        empty = np.empty(0, dtype=np.int64)
+        self.boundaries = [boundaries.get((s.plant_id, s.asset_local_id), empty) for s in signals]
+        self.resolved = [0] * len(signals)  # boundaries whose last reading is known, per asset
+        self.last: list[tuple[int, float] | None] = [None] * len(signals)  # last reading of the earlier blocks
+        self.meter_at: list[dict[int, float]] = [{} for _ in signals]
 
     def add(self, block: SensorBlock) -> None:
-        meter = np.where(block.active, block.values[:, :, TAGS.index("energy_kwh")], np.nan)
-        increments = np.full_like(meter, np.nan)
-        for i in range(meter.shape[1]):
-            column = meter[:, i]
-            seen = ~np.isnan(column)
+        meter = TAGS.index("energy_kwh")
+        for i, bounds in enumerate(self.boundaries):
+            seen = block.active[:, i]
             if not seen.any():
                 continue
-            readings = column[seen]
-            previous = np.concatenate([[self.previous[i]], readings[:-1]])
-            increments[seen, i] = readings - previous
-            self.previous[i] = readings[-1]
-        for plant_id in dict.fromkeys(self.plants):
-            columns = [i for i, plant in enumerate(self.plants) if plant == plant_id]
-            per_step = np.nansum(increments[:, columns], axis=1)
-            has_any = (~np.isnan(increments[:, columns])).any(axis=1)
-            if not has_any.any():
-                continue
-            for day, kwh in self._by_local_day(plant_id, block.times[has_any], per_step[has_any]).items():
-                self.kwh[plant_id][day] += kwh
+            times, values = block.times[seen], block.values[seen, i, meter]
+            if self.last[i] is not None:
+                times = np.concatenate([[self.last[i][0]], times])
+                values = np.concatenate([[self.last[i][1]], values])
+            # a boundary after the block's last reading may still get a later reading from the next block
+            stop = int(np.searchsorted(bounds, times[-1], side="right"))
+            self._resolve(i, bounds[self.resolved[i] : stop], times, values)
+            self.resolved[i] = stop
+            self.last[i] = (int(times[-1]), float(values[-1]))
 
-    def _by_local_day(self, plant_id: str, times: np.ndarray, kwh: np.ndarray) -> dict[dt.date, float]:
-        tz = self.time_zones[plant_id]
-        first, last = int(times[0]), int(times[-1])
-        if utc_offset_s(first, tz) == utc_offset_s(last, tz):
-            local_days = (times + utc_offset_s(first, tz)) // DAY
-        else:  # a DST change inside the block: convert each instant
-            local_days = np.array([(int(t) + utc_offset_s(int(t), tz)) // DAY for t in times])
-        out: dict[dt.date, float] = {}
-        for day_number in np.unique(local_days):
-            out[dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))] = float(kwh[local_days == day_number].sum())
-        return out
+    def finish(self) -> None:
+        for i, bounds in enumerate(self.boundaries):
+            if self.last[i] is not None:
+                time, value = self.last[i]
+                self._resolve(i, bounds[self.resolved[i] :], np.array([time]), np.array([value]))
+            self.resolved[i] = len(bounds)
+
+    def _resolve(self, i: int, bounds: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
+        before = np.searchsorted(times, bounds, side="right") - 1
+        for boundary, k in zip(bounds.tolist(), before.tolist()):
+            if k >= 0 and boundary - int(times[k]) <= METER_MAX_GAP_S:
+                self.meter_at[i][boundary] = float(values[k])
+
+    def energy_kwh(self, plant_id: str, asset_local_id: str, start: int, end: int) -> float | None:
+        i = self.index.get((plant_id, asset_local_id))
+        if i is None:
+            return None
+        at_start, at_end = self.meter_at[i].get(start), self.meter_at[i].get(end)
+        if at_start is None or at_end is None or at_end < at_start:
+            return None
+        return at_end - at_start

@@ -119,7 +119,9 @@ def simulate_plant(
     crew_of = crews(
         [shift.code for shift in profile.shifts], len(plant.assets), config.employees_per_asset, config.employee_id_format
     )
-    plant.attendance = attendance_records(stream(seed, plant_id, "attendance"), shifts, crew_of, config.language)
+    plant.attendance = attendance_records(
+        stream(seed, plant_id, "attendance"), stream(seed, plant_id, "work_time"), shifts, crew_of, config.language
+    )
     employees = [employee for crew in crew_of.values() for employee in crew]
     plant.training = training_records(stream(seed, plant_id, "training"), working_days, employees, config.language)
     lines = sorted({simulated.asset.line_local_id for simulated in plant.assets})

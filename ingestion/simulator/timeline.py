@@ -56,18 +56,18 @@ class StateCodes:
     by_state: dict[str, list[str]]
 
     def __post_init__(self) -> None:
-        for required in ("RUNNING", "SETUP", "PLANNED_DOWN"):
+        for required in ("RUNNING", "SETUP", "PLANNED_DOWN", "PLANNED_MAINTENANCE"):
             if required not in self.by_state:
                 raise ValueError(f"the plant has no local code for {required}")
 
     @property
     def break_code(self) -> str:
-        # Plants list their break code before their maintenance code; both are PDOT, so only the label depends on it.
+        # Plants list their break code first among their planned-down codes.
         return self.by_state["PLANNED_DOWN"][0]
 
     @property
     def maintenance_code(self) -> str:
-        return self.by_state["PLANNED_DOWN"][-1]
+        return self.by_state["PLANNED_MAINTENANCE"][0]
 
     @property
     def idle_states(self) -> list[str]:
@@ -137,7 +137,9 @@ def _planned_windows(
     for index, shift in enumerate(shifts):
         if rng.random() < MAINTENANCE_PROBABILITY:
             duration = rng.randrange(MAINTENANCE_S[0], MAINTENANCE_S[1] + 1, 15 * MINUTE)
-            planned.append(StateEvent(shift.start, shift.start + duration, "PLANNED_DOWN", codes.maintenance_code))
+            planned.append(
+                StateEvent(shift.start, shift.start + duration, "PLANNED_MAINTENANCE", codes.maintenance_code)
+            )
         offset = BREAK_EVERY_S
         while offset + BREAK_S <= shift.duration_s - HOUR:
             begin = fall_back.snap(shift.start + offset)

@@ -1,9 +1,12 @@
-"""The dbt project as Dagster assets: staging, intermediate and published marts, with dbt tests as asset checks."""
+"""The dbt project as Dagster assets: staging, intermediate and published marts, with dbt tests as asset checks; and
+the partitioned job `kpi_library_partitions` that rebuilds one plant's production days (a (plant, day) partition
+becomes the dbt vars min_date, max_date and plant_ids of the partition-aware models)."""
 
 
+import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from catalog.plants import load_plants
 from catalog.render import DBT_PROJECT_DIR, dbt_env
 from ingestion.settings import load_settings
 from orchestration.resources import NorthstarSettings
@@ -58,26 +62,111 @@ class NorthstarDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+# Production days from the start of the simulated histories (the bench network's year starts 2025-11-01) x the
+# catalog's plants with a shift calendar: a partition is one plant's production day, the grain at which extracts
+# arrive late and are corrected. A sensor-only plant or a reporting system has no production days.
+PARTITION_START_DATE = "2025-11-01"
+PLANT_DAY_PARTITIONS = dg.MultiPartitionsDefinition(
+    {
+        "day": dg.DailyPartitionsDefinition(start_date=PARTITION_START_DATE),
+        "plant": dg.StaticPartitionsDefinition(
+            sorted(plant_id for plant_id, plant in load_plants().items() if plant.shifts)
+        ),
+    }
+)
+# The partition-aware models (dbt_project/selectors.yml): only they may run with the partition vars (a plain table
+# built from a partition-filtered staging view would keep only that window).
+PARTITIONED_SELECTOR = "kpi_library"
+
+
+def partition_vars(partition_keys: Sequence[dg.MultiPartitionKey]) -> dict[str, Any] | None:
+    """The dbt vars of a run's (plant, day) partitions: the window of their days and their plants; None for a run
+    without partitions (dbt then builds all history). A set of keys that is not a full plants x days rectangle
+    gets the rectangle around it: recomputing a partition from the current bronze rows is idempotent."""
+    if not partition_keys:
+        return None
+    days = sorted({key.keys_by_dimension["day"] for key in partition_keys})
+    plants = sorted({key.keys_by_dimension["plant"] for key in partition_keys})
+    return {"min_date": days[0], "max_date": days[-1], "plant_ids": plants}
+
+
+def dbt_build_args(
+    *, vars: Mapping[str, Any] | None = None, selector: str | None = None, exclude_marts: bool = False
+) -> list[str]:
+    """`dbt build` of a selector (default: what the run selected) with the partition window as vars (if any, and
+    then without unit tests), without the published marts if governance refused them."""
+    args = ["build"]
+    if selector is not None:
+        args += ["--selector", selector]
+    if vars is not None:
+        # Unit tests check the formulas on fixed inputs whose dates lie outside a partition window (the window filters
+        # them away); they run with every build of all history.
+        args += ["--vars", json.dumps(dict(vars)), "--exclude-resource-type", "unit_test"]
+    if exclude_marts:
+        args += ["--exclude", "path:models/marts"]
+    return args
+
+
+def _governed_build(
+    context: AssetExecutionContext | dg.OpExecutionContext,
+    dbt: DbtCliResource,
+    northstar: NorthstarSettings,
+    mart_keys: Sequence[dg.AssetKey],
+    *,
+    vars: Mapping[str, Any] | None,
+    selector: str | None = None,
+) -> Iterator[Any]:
+    """`dbt build`, without the published marts while governance has not approved what they are computed from."""
+    configure_dbt_environment(northstar.get().data_root)
+    # an op (the partition job) names the manifest and translator itself; @dbt_assets carry theirs
+    invocation = {} if isinstance(context, AssetExecutionContext) else {
+        "manifest": northstar_dbt_project().manifest_path, "dagster_dbt_translator": NorthstarDbtTranslator()
+    }
+    refused = unapproved_items(list(mart_keys))
+    args = dbt_build_args(vars=vars, selector=selector, exclude_marts=bool(refused))
+    yield from dbt.cli(args, context=context, **invocation).stream()
+    if refused:
+        # Governance: the published marts keep their last approved result; everything upstream still built.
+        for item, reason in refused.items():
+            context.log.error(f"governance: {item}: {reason}")
+        raise dg.Failure(
+            description=f"publication blocked by governance: not approved: {', '.join(sorted(refused))[:400]}",
+            metadata={"unapproved": dg.MetadataValue.json(refused)},
+        )
+
+
 @dbt_assets(
     manifest=northstar_dbt_project().manifest_path,
     project=northstar_dbt_project(),
     dagster_dbt_translator=NorthstarDbtTranslator(),
 )
 def northstar_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, northstar: NorthstarSettings):
-    """`dbt build` of the selected models: seeds, models and their data tests (surfaced as asset checks)."""
-    configure_dbt_environment(northstar.get().data_root)
-    refused = unapproved_items([k for k in context.selected_asset_keys if k.path[0] == "marts"])
-    if not refused:
-        yield from dbt.cli(["build"], context=context).stream()
-        return
-    # Governance: the published marts keep their last approved result; everything upstream still builds.
-    for item, reason in refused.items():
-        context.log.error(f"governance: {item}: {reason}")
-    yield from dbt.cli(["build", "--exclude", "path:models/marts"], context=context).stream()
-    raise dg.Failure(
-        description=f"publication blocked by governance: not approved: {', '.join(sorted(refused))[:400]}",
-        metadata={"unapproved": dg.MetadataValue.json(refused)},
+    """`dbt build` of the selected models over all history: seeds, models and their data tests (asset checks)."""
+    mart_keys = [k for k in context.selected_asset_keys if k.path[0] == "marts"]
+    yield from _governed_build(context, dbt, northstar, mart_keys, vars=None)
+
+
+# Why a partitioned job over an op rather than a partitions_def on the dbt assets: in dagster 1.13 a partitioned
+# multi-asset with internal dependencies (every dbt asset reads another of the same op) cannot run without a
+# partition key (DagsterInvariantViolationError "Cannot access partition_key for a non-partitioned run", raised while
+# recording the data versions of its `__subset_input__` inputs), so the main job, which builds everything without a
+# partition, would fail; and a run over the whole key range (about 2,300 plant-days) had not finished after ten
+# minutes of Dagster bookkeeping for a build dbt does in seconds. The op reports the rebuilt models as asset
+# materializations of the same asset keys.
+@dg.op(out={}, tags={"kind": "dbt"})
+def kpi_library_partition_build(context: dg.OpExecutionContext, dbt: DbtCliResource, northstar: NorthstarSettings):
+    """`dbt build --selector kpi_library` for the run's (plant, day) partitions: each incremental model replaces
+    exactly that window; the week and month rollups around it follow."""
+    mart_keys = [k for k in northstar_dbt_models.keys if k.path[0] == "marts"]
+    yield from _governed_build(
+        context, dbt, northstar, mart_keys, vars=partition_vars(context.partition_keys), selector=PARTITIONED_SELECTOR
     )
+
+
+@dg.job(partitions_def=PLANT_DAY_PARTITIONS, tags={"kind": "dbt"})
+def kpi_library_partitions():
+    """Recompute one plant's production days of the KPI library (late or corrected extracts)."""
+    kpi_library_partition_build()
 
 
 def unapproved_items(mart_keys: list[dg.AssetKey]) -> dict[str, str]:
@@ -91,6 +180,7 @@ def unapproved_items(mart_keys: list[dg.AssetKey]) -> dict[str, str]:
 
 defs = dg.Definitions(
     assets=[northstar_dbt_models],
+    jobs=[kpi_library_partitions],
     # The dbt executable of this interpreter's environment, whether or not the venv is on PATH.
     resources={"dbt": DbtCliResource(project_dir=northstar_dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt"))},
 )

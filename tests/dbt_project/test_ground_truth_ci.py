@@ -27,12 +27,14 @@ ELEMENTS = {
     "pot_s": "pot_s", "pdot_s": "pdot_s", "pbt_s": "pbt_s", "apt_s": "apt_s", "aust_s": "aust_s",
     "adet_s": "adet_s", "adot_s": "adot_s", "aupt_s": "aupt_s", "aubt_s": "aubt_s",
     "breakdown_s": "loss_breakdown_s", "minor_stop_s": "loss_small_stop_s", "failure_events": "failure_events",
+    "pmt_s": "pmt_s",
     "pq": "pq", "gq": "gq", "sq": "sq", "rq": "rq",
     "pri_pq_s": "pri_pq_s", "pri_gq_s": "pri_gq_s", "pri_sq_s": "pri_sq_s", "pri_rq_s": "pri_rq_s",
 }
 KPIS = [
     "availability", "effectiveness", "quality_ratio", "oee", "nee", "allocation_efficiency", "utilization_efficiency",
     "technical_efficiency", "setup_rate", "scrap_ratio", "rework_ratio", "first_pass_yield",
+    "corrective_maintenance_ratio", "mtbf", "mttr",
 ]
 
 
@@ -129,6 +131,54 @@ def test_every_true_kpi_of_every_asset_shift_is_published(ci):
     assert not mismatches, mismatches[:10]
 
 
+def test_planned_maintenance_is_preventive_maintenance_time_apart_from_breaks(ci):
+    data_root, connection = ci
+    truth = pq.read_table(data_root / "simulator" / "ground_truth" / "asset_shift.parquet").to_pylist()
+    true_mixed = sum(1 for t in truth if t["breakdown_s"] > 0 and t["pmt_s"] > 0)
+    published_mixed, published_pmt_s = connection.execute(
+        "select count(*) filter (where kpi.value > 0 and kpi.value < 1), sum(elements.pmt_s) "
+        "from main_marts.kpi_elements_asset_shift as elements join main_marts.kpi_values as kpi "
+        "on kpi.asset_id = elements.asset_id and kpi.period_start = elements.shift_date "
+        "and kpi.shift_code = elements.shift_code "
+        "where kpi.kpi_id = 'corrective_maintenance_ratio' and kpi.grain = 'asset_shift'"
+    ).fetchone()
+
+    # asset-shifts with both breakdowns and planned maintenance have a ratio strictly between 0 and 1
+    assert published_mixed == true_mixed > 0
+    assert published_pmt_s == sum(t["pmt_s"] for t in truth) > 0
+
+
+def test_energy_per_good_unit_of_every_asset_shift_and_plant_day_is_the_truths(ci):
+    data_root, connection = ci
+    truth_dir = data_root / "simulator" / "ground_truth"
+    published = {
+        (grain, plant, asset, day, shift): (value, numerator, denominator)
+        for grain, plant, asset, day, shift, value, numerator, denominator in connection.execute(
+            "select grain, plant_id, asset_id, period_start, shift_code, value, numerator, denominator "
+            "from main_marts.kpi_values where kpi_id = 'energy_per_good_unit' and grain in ('asset_shift', 'plant_day')"
+        ).fetchall()
+    }
+    truth = [
+        *((("asset_shift", t["plant_id"], t["asset_id"], t["shift_date"], t["shift_code"]),
+           (t["energy_per_good_unit"], t["energy_kwh"] or 0.0, t["metered_gq"]))
+          for t in pq.read_table(truth_dir / "asset_shift_energy.parquet").to_pylist()),
+        *((("plant_day", t["plant_id"], None, t["day"], None),
+           (t["energy_kwh_per_good_unit"], t["energy_kwh"] or 0.0, t["metered_gq"]))
+          for t in pq.read_table(truth_dir / "plant_day.parquet").to_pylist() if t["pq"]),
+    ]
+
+    assert sum(1 for key, (value, _, _) in truth if value) >= 40
+    mismatches = [
+        (key, published.get(key), expected)
+        for key, expected in truth
+        if key not in published or not all(
+            math.isclose(ours or 0.0, theirs or 0.0, rel_tol=1e-12, abs_tol=1e-9)
+            for ours, theirs in zip(published[key], expected)
+        ) or (published[key][0] is None) != (expected[0] is None)
+    ]
+    assert not mismatches, mismatches[:10]
+
+
 def test_the_dst_night_shift_of_the_fall_back_lasts_nine_hours(ci):
     _, connection = ci
     rows = connection.execute(
@@ -161,8 +211,9 @@ def test_the_loss_waterfall_of_every_true_asset_shift_closes_on_the_true_oee_tim
 SQDCP_FACTS = {  # truth column -> published (plant-day SQDCP facts, seconds converted to hours)
     "near_misses": "near_misses", "first_aid_cases": "first_aid_cases", "recordable_incidents": "recordable_incidents",
     "lost_time_incidents": "lost_time_incidents", "lost_days": "lost_days", "orders_due": "orders_due",
-    "orders_on_time_in_full": "orders_on_time_in_full", "employee_shifts": "employee_shifts",
-    "scheduled_hours": "scheduled_work_s / 3600", "attended_hours": "attended_work_s / 3600",
+    "orders_on_time_in_full": "orders_on_time_in_full", "order_sq": "order_sq", "order_psq": "order_psq",
+    "employee_shifts": "employee_shifts", "scheduled_hours": "scheduled_work_s / 3600",
+    "attended_hours": "attended_work_s / 3600", "worked_hours": "personnel_work_s / 3600",
     "training_hours": "training_s / 3600",
 }
 
@@ -189,7 +240,8 @@ def test_every_true_sqdcp_fact_of_every_plant_day_is_reproduced(ci):
 @pytest.mark.parametrize(
     ("kpi", "truth_column"),
     [("on_time_in_full", "on_time_in_full"), ("attendance_rate", "attendance_rate"), ("scrap_ratio", "scrap_ratio"),
-     ("first_pass_yield", "first_pass_yield")],
+     ("first_pass_yield", "first_pass_yield"), ("worker_efficiency", "worker_efficiency"),
+     ("actual_to_planned_scrap_ratio", "actual_to_planned_scrap_ratio")],
 )
 def test_the_sqdcp_kpis_of_every_plant_day_equal_the_truth(ci, kpi, truth_column):
     data_root, connection = ci
@@ -208,6 +260,7 @@ def test_the_sqdcp_kpis_of_every_plant_day_equal_the_truth(ci, kpi, truth_column
         if not close(published.get((t["plant_id"], t["day"])), t[truth_column])
     ]
     assert not mismatches, mismatches[:10]
+    assert any(t[truth_column] for t in truth)  # not vacuous: a plant-day with a value above 0
 
 
 def test_the_scrap_cost_of_every_plant_day_is_the_truths(ci):

@@ -143,3 +143,67 @@ def test_the_published_tables_are_readable_after_partition_runs(steps):
         )
 
     assert closes == [{"n": 9}]
+
+
+# --- through Dagster: a (plant, day) partition of the KPI library assets becomes the dbt vars ------------------------
+
+
+def test_dbt_args_omit_vars_for_a_run_without_partitions():
+    from orchestration.defs.dbt import dbt_build_args, partition_vars
+
+    assert partition_vars([]) is None
+    assert dbt_build_args(vars=None) == ["build"]
+
+
+def test_dbt_args_carry_the_window_and_plants_of_the_partitions():
+    import dagster as dg
+
+    from orchestration.defs.dbt import dbt_build_args, partition_vars
+
+    keys = [dg.MultiPartitionKey({"day": day, "plant": plant})
+            for day in ("2026-03-29", "2026-03-28") for plant in ("MX-MTY", "DE-STR")]
+
+    window = partition_vars(keys)
+    assert window == {"min_date": "2026-03-28", "max_date": "2026-03-29", "plant_ids": ["DE-STR", "MX-MTY"]}
+    assert dbt_build_args(vars=window, selector="kpi_library", exclude_marts=True) == [
+        "build", "--selector", "kpi_library", "--vars", json.dumps(window), "--exclude-resource-type", "unit_test",
+        "--exclude", "path:models/marts",
+    ]
+
+
+def test_running_one_partition_through_dagster_rebuilds_only_that_plant_and_day(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.dbt import defs, kpi_library_partitions, northstar_dbt_models
+    from orchestration.resources import NorthstarSettings
+
+    monkeypatch.setenv("NORTHSTAR_DATA_ROOT", str(tmp_path))
+    write_bronze(tmp_path, BRONZE_ROWS)
+    resources = {"dbt": defs.resources["dbt"], "northstar": NorthstarSettings()}
+
+    # the main job's way: no partition, all history of every model
+    full = dg.materialize([northstar_dbt_models], resources=resources, raise_on_error=False)
+    assert full.success, [e.message for e in full.all_events if e.is_failure]
+    before = snapshot(tmp_path)
+
+    # the corrected extract of DE-STR's machine states for both days; only day 1's partition runs
+    states = [s for s in BRONZE_ROWS["bronze.mes.machine_states"] if s["asset_local_id"] != "P2"] + CORRECTED_P2
+    contract = get_contract("bronze.mes.machine_states")
+    table = pa.Table.from_pylist(with_file_lineage(contract.id, states), schema=contract.arrow_schema())
+    write_deltalake(tmp_path / contract.path, table, mode="overwrite", partition_by=contract.partition_by or None)
+    key = dg.MultiPartitionKey({"day": str(DAY_1), "plant": "DE-STR"})
+    run = kpi_library_partitions.execute_in_process(
+        partition_key=key, resources=resources, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    assert run.success, [e.message for e in run.all_events if e.is_failure]
+    after = snapshot(tmp_path)
+
+    changed = {k: (before["apt"][k], after["apt"][k]) for k in before["apt"] if before["apt"][k] != after["apt"][k]}
+    assert changed == {("DE-STR:P2", "2026-03-28", "S"): (0.0, 7200.0)}
+    assert len(after["apt"]) == len(before["apt"]) == 9  # every asset-shift is still there, once
+    assert after["apt"][("DE-STR:P2", "2026-03-29", "F")] == 0.0  # day 2 waits for its own partition
+    assert after["plant_days"] == before["plant_days"]
+    # the run names its partition, and reports the rebuilt models as asset materializations
+    assert run.dagster_run.tags["dagster/partition"] == str(key)
+    materialized = {m.asset_key for m in run.asset_materializations_for_node("kpi_library_partition_build")}
+    assert dg.AssetKey(["intermediate", "int_asset_shift_elements"]) in materialized

@@ -41,7 +41,7 @@ ALL_PLANTS_NETWORK = {
         "US-OHI": {"assets_per_line": [2]},
     },
 }
-CI_FILES = 3 * 13 + 5 + 1  # 3 plants x 13 extracts, 5 ground-truth files, the manifest
+CI_FILES = 3 * 13 + 6 + 1  # 3 plants x 13 extracts, 6 ground-truth files, the manifest
 
 
 def write_network(path: Path, document: dict) -> str:
@@ -139,7 +139,9 @@ def test_summary_counts_match_the_files_written(tmp_path: Path) -> None:
     assert summary.row_counts["mes/shift_calendar"] == 6 + 4 + 2
     assert summary.asset_shift_rows == 4 * 6 + 4 * 4 + 4 * 2
     assert summary.sensor_readings == pq.read_metadata(summary.ground_truth["sensor_readings"]).num_rows
-    assert set(summary.ground_truth) == {"asset_shift", "local_oee", "plant_day", "sensor_readings", "fault_ledger"}
+    assert set(summary.ground_truth) == {
+        "asset_shift", "local_oee", "plant_day", "asset_shift_energy", "sensor_readings", "fault_ledger"
+    }
 
 
 def test_cli_generate_reports_progress_time_and_peak_memory(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -226,10 +228,14 @@ def test_us_ohi_exports_its_timecards_as_excel_with_typed_cells(ci_root: Path) -
     assert path.read_bytes()[:2] == b"PK"
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("Employee", "Date", "Shift", "Scheduled Hrs", "Worked Hrs", "Unit", "Absence Code")
+    assert rows[0] == (
+        "Employee", "Date", "Shift", "Scheduled Hrs", "Worked Hrs", "Direct Hrs", "Unit", "Absence Code"
+    )
     assert len(rows) - 1 == 2 * 6  # Monday's two shifts x a crew of 6 (4 assets x 1.5 people)
     assert isinstance(rows[1][1], dt.datetime) and rows[1][1].date() == dt.date(2026, 10, 26)
-    assert rows[1][3] == 8.5 and rows[1][5] == "h"
+    assert rows[1][3] == 8.5 and rows[1][6] == "h"
+    # direct hours (booked on orders, ISO APWT) lie within the worked (attended) hours, short of them
+    assert all(0 <= row[5] < row[4] or row[4] == row[5] == 0 for row in rows[1:])
 
 
 def test_every_emitted_state_code_is_in_the_governed_mapping(all_plants_root: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -20,8 +19,10 @@ from test_simulator_reader import plant_ids, read_extract, truth
 
 from catalog.contracts import load_contracts
 from catalog.plants import load_plants
+from catalog.render import DBT_PROJECT_DIR
 from ingestion.extracts import ingest_table
 from ingestion.simulator import generate_network, load_mappings
+from ingestion.simulator.sensors import METER_MAX_GAP_S
 
 PLANTS = ("DE-STR", "MX-MTY", "US-OHI")
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
@@ -154,26 +155,44 @@ def test_the_plant_day_truth_is_what_the_extracts_say(ci_root: Path) -> None:
     assert any(r["orders_due"] for r in rows) and any(r["on_time_in_full"] for r in rows if r["orders_due"])
 
 
-def test_the_plant_day_energy_is_the_metered_increase_by_local_day(ci_root: Path) -> None:
-    zones = {p: ZoneInfo(load_plants()[p].timezone) for p in PLANTS}
-    meters = [r for r in truth(ci_root, "sensor_readings") if r["tag"] == "energy_kwh"]
-    previous: dict[tuple[str, str], float] = {}
-    by_day: dict[tuple[str, dt.date], float] = defaultdict(float)
-    for r in sorted(meters, key=lambda r: (r["plant_id"], r["asset_local_id"], r["ts"])):
-        key = (r["plant_id"], r["asset_local_id"])
-        if key in previous:
-            by_day[(r["plant_id"], r["ts"].astimezone(zones[r["plant_id"]]).date())] += r["value"] - previous[key]
-        previous[key] = r["value"]
-    rows = truth(ci_root, "plant_day")
-    for row in rows:
-        kwh = by_day.get((row["plant_id"], row["day"]))
-        if kwh is None:
-            assert row["energy_kwh"] is None
+def test_the_energy_truth_is_the_meter_advance_over_each_shift_as_the_catalog_defines_it(ci_root: Path) -> None:
+    # catalog/kpis/energy_per_good_unit.yaml: meter at the shift's end minus meter at its start, each the last reading
+    # at or before the instant and at most 15 min (the dbt var energy_meter_max_gap_s) old
+    max_gap_s = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "energy_meter_max_gap_s"
+    ]
+    assert METER_MAX_GAP_S == max_gap_s
+    meters: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
+    for r in sorted(truth(ci_root, "sensor_readings"), key=lambda r: r["ts"]):
+        if r["tag"] == "energy_kwh":
+            meters[f"{r['plant_id']}:{r['asset_local_id']}"].append((r["ts"], r["value"]))
+
+    def meter_at(asset_id: str, instant: dt.datetime) -> float | None:
+        before = [(ts, value) for ts, value in meters[asset_id] if ts <= instant]
+        return before[-1][1] if before and (instant - before[-1][0]).total_seconds() <= max_gap_s else None
+
+    energy = {(r["asset_id"], r["shift_date"], r["shift_code"]): r for r in truth(ci_root, "asset_shift_energy")}
+    shifts = truth(ci_root, "asset_shift")
+    assert len(energy) == len(shifts)
+    for shift in shifts:
+        start = meter_at(shift["asset_id"], shift["shift_started_at"])
+        end = meter_at(shift["asset_id"], shift["shift_ended_at"])
+        row = energy[(shift["asset_id"], shift["shift_date"], shift["shift_code"])]
+        assert row["is_metered"] == (start is not None and end is not None and end >= start)
+        if row["is_metered"]:
+            assert row["energy_kwh"] == end - start and row["metered_gq"] == shift["gq"]
+            assert row["energy_per_good_unit"] == (row["energy_kwh"] / shift["gq"] if shift["gq"] else None)
+
+    # the plant-day figure is the ratio of sums over the metered asset-shifts of the production day
+    for day in truth(ci_root, "plant_day"):
+        metered = [r for r in energy.values() if r["plant_id"] == day["plant_id"] and r["shift_date"] == day["day"]
+                   and r["is_metered"]]
+        assert day["metered_gq"] == sum(r["metered_gq"] for r in metered)
+        if metered:
+            assert day["energy_kwh"] == pytest.approx(sum(r["energy_kwh"] for r in metered), abs=1e-9)
         else:
-            assert row["energy_kwh"] == pytest.approx(kwh, abs=1e-6)
-            if row["gq"]:
-                assert row["energy_kwh_per_good_unit"] == pytest.approx(kwh / row["gq"], abs=1e-9)
-    assert sum(1 for row in rows if row["energy_kwh"]) >= 6
+            assert day["energy_kwh"] is None
+    assert sum(1 for r in energy.values() if r["energy_per_good_unit"]) >= 40
 
 
 # --- every new table through the real ingestion ------------------------------------------------------------------

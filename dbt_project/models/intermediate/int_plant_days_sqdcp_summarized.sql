@@ -1,6 +1,6 @@
 -- The SQDCP facts of every plant and day that are not asset-shift facts: safety events (on their local date),
--- orders due (on their due date: on time in full, on schedule), people (attendance on the production day of the
--- shift, training on its date). Quality and cost come from the asset-shift elements. Incremental per (plant, day).
+-- orders due (on their due date: on time in full, on schedule, actual against planned scrap), people (attendance and
+-- order-booked work time on the production day of the shift, training on its date). Quality and cost come from the asset-shift elements. Incremental per (plant, day).
 {{
     config(
         materialized='incremental',
@@ -112,11 +112,12 @@ order_shipments as (
 
 order_output as (
 
-    -- good quantity an order produced on production days up to and including its due date
+    -- good and scrap quantity an order produced on production days up to and including its due date
     select
         production_counts.plant_id,
         production_counts.order_id,
-        sum(production_counts.good_qty) as good_qty_by_due_date
+        sum(production_counts.good_qty) as good_qty_by_due_date,
+        sum(production_counts.scrap_qty) as scrap_qty_by_due_date
 
     from production_counts
     inner join work_orders
@@ -136,6 +137,11 @@ delivery as (
         count(*) as orders_due,
         count(*) filter (where order_shipments.is_on_time_in_full) as orders_on_time_in_full,
         count(*) filter (where order_output.good_qty_by_due_date >= work_orders.order_qty) as orders_on_schedule,
+        -- actual against planned scrap (SQ / PSQ) of the orders whose scrap was planned
+        sum(coalesce(order_output.scrap_qty_by_due_date, 0)) filter (
+            where work_orders.planned_scrap_qty is not null
+        ) as order_sq,
+        sum(work_orders.planned_scrap_qty) as order_psq,
         max(work_orders.ingested_at) as ingested_at
 
     from work_orders
@@ -157,6 +163,11 @@ people as (
         count(*) as employee_shifts,
         sum(attendance.scheduled_time * units.factor) as scheduled_work_s,
         sum(attendance.attended_time * units.factor) as attended_work_s,
+        -- worker efficiency (APWT / APAT) over the employee-shifts whose work time on orders was booked
+        sum(attendance.worked_time * units.factor) as personnel_work_s,
+        sum(attendance.attended_time * units.factor) filter (
+            where attendance.worked_time is not null
+        ) as booked_attendance_s,
         max(attendance.ingested_at) as ingested_at
 
     from attendance
@@ -204,9 +215,13 @@ final as (
         coalesce(delivery.orders_due, 0) as orders_due,
         coalesce(delivery.orders_on_time_in_full, 0) as orders_on_time_in_full,
         coalesce(delivery.orders_on_schedule, 0) as orders_on_schedule,
+        coalesce(delivery.order_sq, 0) as order_sq,
+        coalesce(delivery.order_psq, 0) as order_psq,
         coalesce(people.employee_shifts, 0) as employee_shifts,
         coalesce(people.scheduled_work_s, 0) as scheduled_work_s,
         coalesce(people.attended_work_s, 0) as attended_work_s,
+        coalesce(people.personnel_work_s, 0) as personnel_work_s,
+        coalesce(people.booked_attendance_s, 0) as booked_attendance_s,
         coalesce(trained.training_s, 0) as training_s,
         greatest(safety.ingested_at, delivery.ingested_at, people.ingested_at, trained.ingested_at) as freshness_at
 

@@ -16,8 +16,9 @@ renamed as (
         -- the work center the order is scheduled on
         asset_local_id,
 
-        -- planned good quantity
+        -- planned good quantity and the scrap planned on top of it (PSQ)
         order_qty,
+        planned_scrap_qty,
 
         -- plant-local dates
         released_date,

@@ -17,9 +17,10 @@ renamed as (
         -- production day of the shift
         shift_date,
 
-        -- scheduled and attended working time in the plant's unit (converted downstream)
+        -- scheduled, attended and order-booked working time in the plant's unit (converted downstream)
         scheduled_time,
         attended_time,
+        worked_time,
         time_unit,
         nullif(trim(absence_reason), '') as absence_reason,
 
