@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -68,4 +69,5 @@ def test_results_are_kept_with_failing_counts_and_samples(tmp_path):
     failed = [r for r in rows if not r["success"]]
     assert len(failed) == 1 and failed[0]["run_id"] == "r2"
     assert failed[0]["expectation"] == "expect_column_values_to_be_between" and failed[0]["unexpected_count"] == 2
-    assert failed[0]["sample"] == "[-1, -5]"
+    sample = json.loads(failed[0]["sample"])  # the failing values with how often each failed
+    assert sorted(sample, key=lambda s: s["value"]) == [{"value": -5, "count": 1}, {"value": -1, "count": 1}]

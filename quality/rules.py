@@ -1,0 +1,279 @@
+"""Catalog rules: the expectations a contract's columns alone cannot state, derived from the rest of the catalog.
+
+Nothing here names a table or a column. Each rule comes from one governed place:
+
+- allowed codes: every bronze column that carries a plant-local code (``catalog.masterdata.CODE_SOURCES``, the same
+  list the unmapped queue reads) must hold codes of the governed mapping of its plant;
+- the contracts' ODCS ``quality:`` sections, entries ``type: custom, engine: great-expectations``, whose
+  ``implementation.rule`` is one of
+  ``references`` (referential integrity: each (plant, value) exists in the named master-data column),
+  ``quantiles_per`` (distribution drift: per value of a column, e.g. per sensor tag, the batch's quantiles stay in
+  the governed reference ranges),
+  ``expected_shifts`` (volume: every shift the plant profile schedules between the batch's first and last production
+  day is in the batch) and
+  ``clock_offset_vs_peers`` (clock skew: per asset, the phase of its reading times against its plant's peers).
+
+The first two kinds become expectations on the batch itself; the last two are computed from the batch (a small
+frame of expected shifts, or of per-asset clock offsets) and that frame is validated by Great Expectations, so
+every result is a GE result with a failing count and the failing plants, assets, codes or shifts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations.expectations as gxe
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from great_expectations.expectations.row_conditions import Column as GxColumn
+
+from catalog.contracts import Contract, get_contract
+from catalog.masterdata import CODE_SOURCES, MAPPING_KINDS, load_mappings
+from catalog.plants import PlantProfile, load_plants
+
+ENGINE = "great-expectations"
+RULE_KINDS = ("references", "quantiles_per", "expected_shifts", "clock_offset_vs_peers")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One custom quality entry of a contract (``quality: [{type: custom, engine: great-expectations, ...}]``)."""
+
+    contract_id: str
+    column: str | None  # None: a table-level rule
+    name: str
+    kind: str  # implementation.rule
+    params: dict[str, Any]
+    description: str = ""
+
+
+def contract_rules(contract: Contract) -> list[Rule]:
+    """The custom Great Expectations rules of a contract, table-level and per column, in file order."""
+    table = contract.raw["schema"][0]
+    scoped = [(None, q) for q in table.get("quality") or []]
+    scoped += [(prop["name"], q) for prop in table.get("properties", []) for q in prop.get("quality") or []]
+    rules = []
+    for column, entry in scoped:
+        if entry.get("type") != "custom" or entry.get("engine") != ENGINE:
+            continue
+        implementation = dict(entry["implementation"])
+        kind = implementation.pop("rule")
+        if kind not in RULE_KINDS:
+            raise ValueError(f"{contract.file}: quality rule {kind!r} is not one of {sorted(RULE_KINDS)}")
+        rules.append(Rule(contract.id, column, entry.get("name", kind), kind, implementation, entry.get("description", "")))
+    return rules
+
+
+@dataclass
+class References:
+    """The master data and mappings the rules compare a batch with. ``lake_root`` None: no master data (every
+    reference set empty), enough to build a suite's shape (the drift check) but not to validate real data."""
+
+    lake_root: Path | None = None
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
+    _cache: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+    def master_pairs(self, contract_id: str, column: str) -> list[tuple[str, str]]:
+        """Distinct (plant_id, value) of a master-data column (a bronze table, read whole: master data is small)."""
+        key = (contract_id, column)
+        if key not in self._cache:
+            self._cache[key] = []
+            if self.lake_root is not None:
+                table = self.lake_root.parent / get_contract(contract_id).path
+                if (table / "_delta_log").is_dir():
+                    location = str(table).replace("'", "''")
+                    with duckdb.connect() as con:
+                        from catalog.render import delta_extension_path
+
+                        con.execute(f"load '{delta_extension_path()}'")
+                        self._cache[key] = con.execute(
+                            f"select distinct plant_id, cast({column} as varchar) from delta_scan('{location}') "
+                            f"where {column} is not null order by all"
+                        ).fetchall()
+        return self._cache[key]
+
+    def mapped_codes(self, kind: str) -> list[tuple[str | None, str]]:
+        """(plant_id or None for every plant, local code) of the mapping entries already in force."""
+        return sorted({(e.plant_id, e.local_code) for e in load_mappings()[kind] if e.valid_from <= self.today},
+                      key=lambda p: (p[0] or "", p[1]))
+
+
+# --- expectations on the batch ------------------------------------------------------------------------------------
+
+
+def _quantiles_per(rule: Rule, references: References) -> list[gxe.Expectation]:
+    quantiles = list(rule.params["quantiles"])
+    return [
+        gxe.ExpectColumnQuantileValuesToBeBetween(
+            column=rule.column, quantile_ranges={"quantiles": quantiles, "value_ranges": [list(r) for r in ranges]},
+            row_condition=GxColumn(rule.params["per"]) == value, notes=f"{rule.name}: {rule.params['per']} {value}")
+        for value, ranges in sorted(rule.params["reference_ranges"].items())
+    ]
+
+
+BATCH_RULES: dict[str, Callable[[Rule, References], list[gxe.Expectation]]] = {"quantiles_per": _quantiles_per}
+
+
+def batch_expectations(contract: Contract, references: References) -> list[gxe.Expectation]:
+    """The catalog-derived expectations evaluated on the batch's own rows (aggregates such as quantiles)."""
+    expectations: list[gxe.Expectation] = []
+    for rule in contract_rules(contract):
+        if rule.kind in BATCH_RULES:
+            expectations += BATCH_RULES[rule.kind](rule, references)
+    return expectations
+
+
+# --- frames derived from the batch --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DerivedCheck:
+    """A frame computed from the batch and the expectations it must meet; ``subject`` names each row."""
+
+    name: str
+    frame: pd.DataFrame
+    expectations: list[gxe.Expectation]
+    subject: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """Each row's (plant, value) of ``column`` must be one of ``allowed`` (plant-wide codes: the value alone)."""
+
+    column: str
+    label: str  # the frame column: "<column>: <what it is checked against>"
+    allowed: list[str]
+    per_plant: bool
+
+
+def _key(plant_id: str | None, value: str) -> str:
+    return f"{plant_id}/{value}" if plant_id else value
+
+
+def key_rules(contract: Contract, references: References) -> list[KeyRule]:
+    """Allowed codes (every code-carrying column of CODE_SOURCES, against its governed mapping) and referential
+    integrity (the contract's ``references`` rules, against the master data of the same plant)."""
+    rules = []
+    for source in CODE_SOURCES:
+        if source.contract_id == contract.id:
+            kind = MAPPING_KINDS[source.kind]
+            per_plant = kind.plant_scope != "none"
+            allowed = [_key(p, c) for p, c in references.mapped_codes(source.kind) if bool(p) == per_plant]
+            rules.append(KeyRule(source.column, f"{source.column}: mapped in {kind.file}", allowed, per_plant))
+    for rule in contract_rules(contract):
+        if rule.kind == "references":
+            target_contract, _, target_column = rule.params["references"].rpartition(".")
+            allowed = [_key(p, v) for p, v in references.master_pairs(target_contract, target_column)]
+            rules.append(KeyRule(rule.column, f"{rule.column}: in {rule.params['references']}", allowed, True))
+    return rules
+
+
+def _key_check(contract: Contract, batch: pa.Table, references: References) -> DerivedCheck | None:
+    """One frame, one row per batch row and one column per key rule holding '<plant>/<value>': every allowed-code
+    and master-data rule in one validation run, failing counts in rows and the failing keys with their counts."""
+    rules = key_rules(contract, references)
+    if not rules:
+        return None
+    plant = pc.cast(batch["plant_id"], pa.string())
+    columns = {}
+    for rule in rules:
+        value = pc.cast(batch[rule.column], pa.string())
+        columns[rule.label] = pc.binary_join_element_wise(plant, value, "/") if rule.per_plant else value
+    frame = pa.table(columns).to_pandas()
+    for name in frame.columns:
+        frame[name] = frame[name].astype(object)
+    expectations = [gxe.ExpectColumnValuesToBeInSet(column=r.label, value_set=r.allowed, notes=r.label) for r in rules]
+    return DerivedCheck("keys", frame, expectations)
+
+
+def _scheduled_shifts(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
+    holidays = {dt.date.fromisoformat(str(h["date"])) for h in profile.raw.get("holidays") or []}
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return [
+        (day, str(shift["code"]))
+        for day in days if day not in holidays
+        for shift in profile.shifts if WEEKDAYS[day.weekday()] in shift.get("days", WEEKDAYS)
+    ]
+
+
+def _expected_shifts(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    """Volume: every shift the plant profile schedules from the batch's first to its last day, with the shifts the
+    batch has as the allowed set: a shift left out of the calendar is an unexpected (missing) row."""
+    day, code = rule.params["day"], rule.params["code"]
+    plants = load_plants()
+    frame = pa.table({"plant_id": batch["plant_id"], "day": batch[day], "code": batch[code]}).to_pandas()
+    rows = []
+    for plant_id, days in frame.groupby("plant_id")["day"]:
+        if plant_id in plants:
+            rows += [(plant_id, d, c) for d, c in _scheduled_shifts(plants[plant_id], min(days), max(days))]
+    expected = pd.DataFrame(rows, columns=["plant_id", "day", "code"])
+    expected["shift"] = expected["plant_id"] + " " + expected["day"].astype(str) + " " + expected["code"]
+    present = (frame["plant_id"] + " " + frame["day"].astype(str) + " " + frame["code"].astype(str)).unique().tolist()
+    return DerivedCheck(rule.name, expected, [gxe.ExpectColumnValuesToBeInSet(
+        column="shift", value_set=present, notes=f"{rule.name}: shifts scheduled by the plant profiles")], ["shift"])
+
+
+_CLOCK_OFFSETS_SQL = """
+with readings as (
+    select plant_id, asset_local_id, tag, epoch_ms(reading_at) // 1000 as t from batch
+),
+gaps as (  -- the sampling interval of a plant: its most common gap between consecutive readings of one series
+    select plant_id, t - lag(t) over (partition by plant_id, asset_local_id, tag order by t) as gap from readings
+),
+intervals as (
+    select plant_id, mode(gap) as interval_s from gaps where gap > 0 group by plant_id
+),
+phases as (
+    select r.plant_id, r.asset_local_id, i.interval_s, r.t % i.interval_s as phase
+    from readings r join intervals i using (plant_id)
+),
+reference as (  -- the plant's usual phase: what most of its assets' readings share
+    select plant_id, mode(phase) as phase from phases group by plant_id having count(distinct asset_local_id) > 1
+)
+select
+    p.plant_id,
+    p.asset_local_id,
+    -- the median of each reading's phase against the plant's, wrapped to half an interval either side
+    median(((p.phase - ref.phase + p.interval_s + p.interval_s // 2) % p.interval_s) - p.interval_s // 2)::double
+        as offset_s,
+    count(*) as readings
+from phases p join reference ref using (plant_id)
+group by p.plant_id, p.asset_local_id
+order by p.plant_id, p.asset_local_id
+"""
+
+
+def clock_offsets(batch: pa.Table) -> pd.DataFrame:
+    """Per asset, the offset (s) of its reading times against its plant's other assets (plants with peers only)."""
+    with duckdb.connect() as con:
+        con.register("batch", batch.select(["plant_id", "asset_local_id", "tag", "reading_at"]))
+        return con.execute(_CLOCK_OFFSETS_SQL).df()
+
+
+def _clock_offset_vs_peers(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    tolerance = float(rule.params["tolerance_s"])
+    return DerivedCheck(rule.name, clock_offsets(batch), [gxe.ExpectColumnValuesToBeBetween(
+        column="offset_s", min_value=-tolerance, max_value=tolerance,
+        notes=f"{rule.name}: gateway clock offset against the plant's peers")], ["plant_id", "asset_local_id"])
+
+
+DERIVED_FRAMES: dict[str, Callable[[Rule, pa.Table, References], DerivedCheck]] = {
+    "expected_shifts": _expected_shifts,
+    "clock_offset_vs_peers": _clock_offset_vs_peers,
+}
+
+
+def derived_checks(contract: Contract, batch: pa.Table, references: References) -> list[DerivedCheck]:
+    """The frames computed from this batch and their expectations (an empty batch has nothing to derive)."""
+    if batch.num_rows == 0:
+        return []
+    keys = _key_check(contract, batch, references)
+    derived = [keys] if keys else []
+    return derived + [DERIVED_FRAMES[r.kind](r, batch, references) for r in contract_rules(contract) if r.kind in DERIVED_FRAMES]
