@@ -13,9 +13,10 @@ Nothing here names a table or a column. Each rule comes from one governed place:
   day is in the batch) and
   ``clock_offset_vs_peers`` (clock skew: per asset, the phase of its reading times against its plant's peers).
 
-The first two kinds become expectations on the batch itself; the last two are computed from the batch (a small
-frame of expected shifts, or of per-asset clock offsets) and that frame is validated by Great Expectations, so
-every result is a GE result with a failing count and the failing plants, assets, codes or shifts.
+Quantiles are expectations on the batch itself (one per tag, with a row condition). The others are validated on
+frames derived from the batch: one frame of '<plant>/<code>' keys per row for every allowed-code and master-data
+rule (one GE run, failing keys with their row counts), the shifts the plant profiles expect, and the per-asset
+clock offsets. Every result is a GE result with a failing count and the failing plants, assets, codes or shifts.
 """
 
 from __future__ import annotations
@@ -99,6 +100,22 @@ class References:
                         ).fetchall()
         return self._cache[key]
 
+    def readings_in_window(self, contract_id: str, batch: pa.Table, time_column: str) -> pa.Table:
+        """The stored rows of the batch's plants between its first and last ``time_column`` (the batch included,
+        as it is written before it is validated); the batch alone without a lake."""
+        table = None if self.lake_root is None else self.lake_root.parent / get_contract(contract_id).path
+        if table is None or not (table / "_delta_log").is_dir():
+            return batch
+        from deltalake import DeltaTable
+
+        times = pc.min_max(batch[time_column])
+        plants = pc.unique(batch["plant_id"]).to_pylist()
+        stored = DeltaTable(str(table)).to_pyarrow_table(
+            columns=batch.column_names,
+            filters=[("plant_id", "in", plants), (time_column, ">=", times["min"].as_py()),
+                     (time_column, "<=", times["max"].as_py())])
+        return pa.concat_tables([stored.cast(batch.schema), batch])
+
     def mapped_codes(self, kind: str) -> list[tuple[str | None, str]]:
         """(plant_id or None for every plant, local code) of the mapping entries already in force."""
         return sorted({(e.plant_id, e.local_code) for e in load_mappings()[kind] if e.valid_from <= self.today},
@@ -108,26 +125,23 @@ class References:
 # --- expectations on the batch ------------------------------------------------------------------------------------
 
 
-def _quantiles_per(rule: Rule, references: References) -> list[gxe.Expectation]:
-    quantiles = list(rule.params["quantiles"])
+def _quantiles_per(rule: Rule, batch: pa.Table | None) -> list[gxe.Expectation]:
+    """One quantile expectation per governed value of ``per`` (per tag), for the values the batch has (all of them
+    when no batch is given): a batch without a tag has no distribution to judge."""
+    per, quantiles = rule.params["per"], list(rule.params["quantiles"])
+    present = None if batch is None else set(pc.unique(batch[per]).to_pylist())
     return [
         gxe.ExpectColumnQuantileValuesToBeBetween(
             column=rule.column, quantile_ranges={"quantiles": quantiles, "value_ranges": [list(r) for r in ranges]},
-            row_condition=GxColumn(rule.params["per"]) == value, notes=f"{rule.name}: {rule.params['per']} {value}")
+            row_condition=GxColumn(per) == value, notes=f"{rule.name}: {per} {value}")
         for value, ranges in sorted(rule.params["reference_ranges"].items())
+        if present is None or value in present
     ]
 
 
-BATCH_RULES: dict[str, Callable[[Rule, References], list[gxe.Expectation]]] = {"quantiles_per": _quantiles_per}
-
-
-def batch_expectations(contract: Contract, references: References) -> list[gxe.Expectation]:
-    """The catalog-derived expectations evaluated on the batch's own rows (aggregates such as quantiles)."""
-    expectations: list[gxe.Expectation] = []
-    for rule in contract_rules(contract):
-        if rule.kind in BATCH_RULES:
-            expectations += BATCH_RULES[rule.kind](rule, references)
-    return expectations
+def batch_expectations(contract: Contract, batch: pa.Table | None = None) -> list[gxe.Expectation]:
+    """The catalog-derived expectations evaluated on the batch's own rows (aggregates: quantiles per tag)."""
+    return [e for rule in contract_rules(contract) if rule.kind == "quantiles_per" for e in _quantiles_per(rule, batch)]
 
 
 # --- frames derived from the batch --------------------------------------------------------------------------------
@@ -222,7 +236,7 @@ def _expected_shifts(rule: Rule, batch: pa.Table, references: References) -> Der
 
 _CLOCK_OFFSETS_SQL = """
 with readings as (
-    select plant_id, asset_local_id, tag, epoch_ms(reading_at) // 1000 as t from batch
+    select distinct plant_id, asset_local_id, tag, epoch_ms(reading_at) // 1000 as t from batch
 ),
 gaps as (  -- the sampling interval of a plant: its most common gap between consecutive readings of one series
     select plant_id, t - lag(t) over (partition by plant_id, asset_local_id, tag order by t) as gap from readings
@@ -250,16 +264,23 @@ order by p.plant_id, p.asset_local_id
 """
 
 
-def clock_offsets(batch: pa.Table) -> pd.DataFrame:
+def clock_offsets(readings: pa.Table) -> pd.DataFrame:
     """Per asset, the offset (s) of its reading times against its plant's other assets (plants with peers only)."""
     with duckdb.connect() as con:
-        con.register("batch", batch.select(["plant_id", "asset_local_id", "tag", "reading_at"]))
+        con.register("batch", readings.select(["plant_id", "asset_local_id", "tag", "reading_at"]))
         return con.execute(_CLOCK_OFFSETS_SQL).df()
 
 
 def _clock_offset_vs_peers(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    """Clock skew: the batch's assets against their peers' readings of the same time window. A micro-batch may hold
+    one gateway's readings only, so the peers come from the stored table (bounded by the batch's plants and times)."""
     tolerance = float(rule.params["tolerance_s"])
-    return DerivedCheck(rule.name, clock_offsets(batch), [gxe.ExpectColumnValuesToBeBetween(
+    readings = references.readings_in_window(rule.contract_id, batch, rule.column)
+    offsets = clock_offsets(readings)
+    in_batch = pa.table({"plant_id": batch["plant_id"], "asset_local_id": batch["asset_local_id"]}).group_by(
+        ["plant_id", "asset_local_id"]).aggregate([]).to_pandas()
+    offsets = offsets.merge(in_batch.astype(object), on=["plant_id", "asset_local_id"])
+    return DerivedCheck(rule.name, offsets, [gxe.ExpectColumnValuesToBeBetween(
         column="offset_s", min_value=-tolerance, max_value=tolerance,
         notes=f"{rule.name}: gateway clock offset against the plant's peers")], ["plant_id", "asset_local_id"])
 

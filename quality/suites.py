@@ -65,7 +65,7 @@ class SuiteResult:
         return f"{self.suite}: " + "; ".join(o.describe() for o in self.failures)
 
 
-def suite_for_contract(contract: Contract, references: References | None = None) -> gx.ExpectationSuite:
+def suite_for_contract(contract: Contract, batch: pa.Table | None = None) -> gx.ExpectationSuite:
     """The expectation suite of a contract: schema, nulls, lower bounds and the primary key from its columns, then
     the catalog rules evaluated on the batch (allowed codes, referential integrity, drift)."""
     expectations: list[gxe.Expectation] = [
@@ -80,7 +80,7 @@ def suite_for_contract(contract: Contract, references: References | None = None)
         expectations.append(gxe.ExpectColumnValuesToBeUnique(column=contract.primary_key[0]))
     elif contract.primary_key:
         expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=contract.primary_key))
-    expectations += batch_expectations(contract, references or References())
+    expectations += batch_expectations(contract, batch)
     # Built with its expectations at once: adding them one by one would need a persisted GE project.
     return gx.ExpectationSuite(name=f"{contract.id}.v{contract.version}", expectations=expectations)
 
@@ -161,7 +161,7 @@ def batch_frame(batch: pa.Table) -> pd.DataFrame:
 def validate_batch(contract: Contract, batch: pa.Table, references: References | None = None) -> SuiteResult:
     """The contract's suite on one ingested batch, then each frame the catalog rules derive from it: one result."""
     references = references or References()
-    suite = suite_for_contract(contract, references)
+    suite = suite_for_contract(contract, batch)
     result = validate_frame(batch_frame(batch), suite)
     derived: list[DerivedCheck] = derived_checks(contract, batch, references)
     outcomes = list(result.outcomes)

@@ -160,3 +160,21 @@ def test_the_drift_check_finds_a_rule_naming_a_missing_column() -> None:
     next(q for q in asset["quality"] if q.get("engine"))["implementation"]["references"] = "bronze.mes.assets.asset_id"
     drifts = quality_suite_drift([dataclasses.replace(contract, raw=raw)])
     assert [(d.subject, "asset_id" in d.problem) for d in drifts] == [("quality rule asset_in_master", True)]
+
+
+def test_a_micro_batch_of_one_skewed_gateway_is_judged_against_its_stored_peers(tmp_path: Path, ci_root: Path) -> None:
+    """Only A101's readings arrive in this batch (the others were deduplicated): its peers come from bronze."""
+    from deltalake import write_deltalake
+
+    stored = _sensor_batch(ci_root)
+    table = tmp_path / get_contract("bronze.sensor.readings").path
+    write_deltalake(str(table), stored)
+    a101 = stored.filter(pc.and_(pc.equal(stored["plant_id"], "DE-STR"), pc.equal(stored["asset_local_id"], "A101")))
+    batch = a101.set_column(3, "reading_at", pc.add(a101["reading_at"], pa.scalar(dt.timedelta(seconds=-120))))
+    write_deltalake(str(table), batch, mode="append")  # the pipeline validates what it has just written
+    result = validate_batch(get_contract("bronze.sensor.readings"), batch, References(lake_root=tmp_path / "lake"))
+    assert [f.column for f in result.failures] == ["offset_s"]  # no US-OHI tag in the batch: no drift verdict on it
+    assert result.failures[0].sample == [{"offset_s": -120.0, "plant_id": "DE-STR", "asset_local_id": "A101"}]
+    a102 = stored.filter(pc.and_(pc.equal(stored["plant_id"], "DE-STR"), pc.equal(stored["asset_local_id"], "A102")))
+    clean = validate_batch(get_contract("bronze.sensor.readings"), a102, References(lake_root=tmp_path / "lake"))
+    assert clean.success, clean.summary()
