@@ -155,6 +155,12 @@ class DerivedCheck:
     frame: pd.DataFrame
     expectations: list[gxe.Expectation]
     subject: list[str] = field(default_factory=list)
+    # failing rows GE lists; its counts per failing value are counted over them (exact up to this many rows)
+    failing_rows_listed: int = 5
+
+
+# Failing keys are counted per key over up to this many failing rows (exact for any realistic fault, bounded else).
+KEY_ROWS_COUNTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,7 @@ def _key_check(contract: Contract, batch: pa.Table, references: References) -> D
     for name in frame.columns:
         frame[name] = frame[name].astype(object)
     expectations = [gxe.ExpectColumnValuesToBeInSet(column=r.label, value_set=r.allowed, notes=r.label) for r in rules]
-    return DerivedCheck("keys", frame, expectations)
+    return DerivedCheck("keys", frame, expectations, failing_rows_listed=KEY_ROWS_COUNTED)
 
 
 def _scheduled_shifts(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:

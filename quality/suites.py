@@ -112,13 +112,14 @@ def _sample(result: dict[str, Any], *, by_subject: bool) -> list[Any]:
 
 
 def validate_frame(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, *, subject: list[str] | None = None
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, *, subject: list[str] | None = None, listed: int = SAMPLE_SIZE
 ) -> SuiteResult:
     """Validate one bounded batch (an ingest batch, a partition or a frame derived from one) with GE's pandas engine:
     one validation run with every expectation of the suite, SUMMARY results (failing counts and a few samples).
-    ``subject``: columns naming each row of a derived frame, reported for its failing rows."""
+    ``subject``: columns naming each row of a derived frame, reported for its failing rows; ``listed``: how many
+    failing rows GE lists (its counts per failing value are over these; the sample keeps the first few)."""
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": listed}
     if subject:
         result_format["unexpected_index_column_names"] = subject
     result = batch.validate(suite, result_format=result_format)
@@ -167,7 +168,7 @@ def validate_batch(contract: Contract, batch: pa.Table, references: References |
     outcomes = list(result.outcomes)
     for check in derived:
         sub = gx.ExpectationSuite(name=f"{suite.name}.{check.name}", expectations=check.expectations)
-        outcomes += validate_frame(check.frame, sub, subject=check.subject).outcomes
+        outcomes += validate_frame(check.frame, sub, subject=check.subject, listed=check.failing_rows_listed).outcomes
     return SuiteResult(suite=suite.name, success=all(o.success for o in outcomes), rows=batch.num_rows,
                        outcomes=tuple(outcomes))
 

@@ -85,10 +85,11 @@ def test_every_bronze_batch_of_the_clean_network_passes_every_rule(ci_root: Path
 def test_an_unmapped_state_code_fails_with_the_code_and_its_count(ci_root: Path) -> None:
     batch = _batch(ci_root, "bronze.mes.machine_states")
     de_str = [i for i, p in enumerate(batch["plant_id"].to_pylist()) if p == "DE-STR"]
-    result = _validate(ci_root, "bronze.mes.machine_states", _replace(batch, "state_local_code", de_str[:3], "Störung X"))
+    faulty = _replace(_replace(batch, "state_local_code", de_str[:4], "Störung X"), "state_local_code", de_str[4:7], "Y")
+    result = _validate(ci_root, "bronze.mes.machine_states", faulty)
     failure = _failure(result, "state_local_code: mapped in machine_states.yaml")
-    assert failure.expectation == "expect_column_values_to_be_in_set" and failure.unexpected_count == 3
-    assert failure.sample == [{"value": "DE-STR/Störung X", "count": 3}]
+    assert failure.expectation == "expect_column_values_to_be_in_set" and failure.unexpected_count == 7
+    assert failure.sample == [{"value": "DE-STR/Störung X", "count": 4}, {"value": "DE-STR/Y", "count": 3}]
 
 
 def test_rows_pointing_outside_the_plants_master_data_fail_referential_integrity(ci_root: Path) -> None:
