@@ -152,7 +152,7 @@ class DerivedCheck:
     """A frame computed from the batch and the expectations it must meet; ``subject`` names each row."""
 
     name: str
-    frame: pd.DataFrame
+    frame: pa.Table | pd.DataFrame
     expectations: list[gxe.Expectation]
     subject: list[str] = field(default_factory=list)
     # failing rows GE lists; its counts per failing value are counted over them (exact up to this many rows)
@@ -206,9 +206,7 @@ def _key_check(contract: Contract, batch: pa.Table, references: References) -> D
     for rule in rules:
         value = pc.cast(batch[rule.column], pa.string())
         columns[rule.label] = pc.binary_join_element_wise(plant, value, "/") if rule.per_plant else value
-    frame = pa.table(columns).to_pandas()
-    for name in frame.columns:
-        frame[name] = frame[name].astype(object)
+    frame = pa.table(columns)
     expectations = [gxe.ExpectColumnValuesToBeInSet(column=r.label, value_set=r.allowed, notes=r.label) for r in rules]
     return DerivedCheck("keys", frame, expectations, failing_rows_listed=KEY_ROWS_COUNTED)
 

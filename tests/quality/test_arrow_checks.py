@@ -1,0 +1,69 @@
+"""Expectations evaluated in Arrow give GE's own verdict, failing count and failing values, on clean and faulty data."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from catalog.contracts import get_contract
+from quality import arrow_checks
+from quality.suites import suite_for_contract, validate_frame, validate_table
+
+CONTRACT = get_contract("bronze.mes.production_counts")
+
+
+def _frame(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame(
+        [dict(plant_id="DE-STR", asset_local_id=f"A10{i % 2 + 1}", order_id="A1", material_local_id="MAT-1",
+              interval_start_local=datetime(2026, 6, 1, 6 + i), interval_end_local=datetime(2026, 6, 1, 7 + i),
+              produced_qty=100, good_qty=95, scrap_qty=3, rework_qty=2, source_file="f.csv", source_line=i + 2,
+              ingested_at=datetime(2026, 6, 2, tzinfo=timezone.utc)) for i in range(n)]
+    )
+
+
+def _suite() -> gx.ExpectationSuite:
+    extra = [gxe.ExpectColumnValuesToBeInSet(column="asset_local_id", value_set=["A101", "A102"]),
+             gxe.ExpectColumnValuesToBeUnique(column="source_line"),
+             gxe.ExpectColumnValuesToBeBetween(column="source_line", min_value=2, max_value=7)]
+    contract_suite = suite_for_contract(CONTRACT)
+    return gx.ExpectationSuite(name="equivalence", expectations=[*contract_suite.expectations, *extra])
+
+
+FAULTS = {
+    "clean": lambda f: f,
+    "negative-scrap": lambda f: f.assign(scrap_qty=[3, -1, 3, -5, -1, 3]),
+    "null-order-and-quantity": lambda f: f.assign(order_id=[None, "A", None, "A", "A", "A"],
+                                                 good_qty=[95, None, 97, 95, 95, 99]),
+    "duplicate-key-and-line": lambda f: pd.concat([f, f.iloc[[0, 0, 3]]]),
+    "unknown-asset-and-line": lambda f: f.assign(asset_local_id=["A101", "A999", "A999", "B1", "A102", "A101"],
+                                                source_line=[2, 3, 99, 5, 0, 7]),
+    "missing-column": lambda f: f.drop(columns=["rework_qty"]),
+    "added-column": lambda f: f.assign(comment="x"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_arrow_results_equal_ges(fault: str) -> None:
+    frame = FAULTS[fault](_frame()).reset_index(drop=True)
+    if "good_qty" in frame and frame["good_qty"].isna().any():
+        frame["good_qty"] = frame["good_qty"].astype("Int64")
+    suite = _suite()
+    ge = validate_frame(frame, suite)
+    arrow = validate_table(pa.Table.from_pandas(frame, preserve_index=False), suite)
+    evaluated_in_arrow = [arrow_checks.evaluate(e, pa.Table.from_pandas(frame, preserve_index=False), listed=5)
+                          is not None for e in suite.expectations]
+    assert sum(evaluated_in_arrow) >= len(suite.expectations) - 2  # only missing columns are left to GE
+    assert len(ge.outcomes) == len(arrow.outcomes) == len(suite.expectations)
+    by_target = {(o.expectation, o.column): o for o in arrow.outcomes}  # GE orders its results its own way
+    assert len(by_target) == len(arrow.outcomes)
+    for g in ge.outcomes:
+        a = by_target[(g.expectation, g.column)]
+        assert (a.success, a.unexpected_count) == (g.success, g.unexpected_count), (fault, g, a)
+        if g.expectation in ("expect_column_values_to_be_between", "expect_column_values_to_be_in_set"):
+            assert sorted(a.sample, key=str) == sorted(g.sample, key=str), (fault, g, a)
+    assert ge.success == arrow.success == (fault in ("clean",))
