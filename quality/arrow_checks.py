@@ -12,6 +12,7 @@ data, clean and faulty. Anything else (a ``mostly``, a row condition, aggregates
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -74,19 +75,61 @@ def _in_set(e: gxe.ExpectColumnValuesToBeInSet, table: pa.Table, listed: int, su
     return _map_result(e, table, failing, e.column, listed, subject)
 
 
+def _pair_in_set(e: gxe.ExpectColumnPairValuesToBeInSet, table: pa.Table, listed: int, subject):
+    """(A, B) pairs in the set, per value of A (a plant has few codes): one vectorized membership test per A value.
+    Rows where both are missing are ignored (GE's default); the failing pairs are counted over every failing row."""
+    a, b = table[e.column_A], table[e.column_B]
+    allowed: dict[Any, list[Any]] = {}
+    for first, second in e.value_pairs_set:
+        allowed.setdefault(first, []).append(second)
+    failing = pc.and_(pc.is_null(a), pc.is_valid(b)).to_numpy(zero_copy_only=False).copy()
+    for first in pc.drop_null(pc.unique(a)).to_pylist():
+        ok = pc.is_in(b, value_set=pa.array(allowed.get(first, []), b.type))
+        failing |= pc.fill_null(pc.and_(pc.equal(a, first), pc.invert(ok)), False).to_numpy(zero_copy_only=False)
+    count = int(failing.sum())
+    result: dict[str, Any] = {"element_count": table.num_rows, "unexpected_count": count}
+    if count:
+        rows = table.filter(pa.array(failing)).select([e.column_A, e.column_B])
+        pairs = list(zip(*(rows[c].to_pylist() for c in rows.column_names)))
+        result["partial_unexpected_list"] = pairs[:listed]
+        result["partial_unexpected_counts"] = sorted(
+            ({"value": p, "count": n} for p, n in Counter(pairs).items()), key=lambda c: (-c["count"], str(c["value"])))
+    return ExpectationValidationResult(success=count == 0, expectation_config=e.configuration, result=result)
+
+
+def _codes(values: pa.ChunkedArray) -> np.ndarray:
+    """The values as uint64 codes, equal exactly when the values are equal (strings by dictionary, numbers and
+    times by their integer representation, nulls as one code)."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        codes = pc.dictionary_encode(values).combine_chunks().indices
+        return pc.fill_null(pc.cast(codes, pa.int64()), -1).to_numpy().view(np.uint64)
+    if pa.types.is_floating(values.type):
+        return pc.fill_null(values, np.nan).to_numpy().view(np.uint64)
+    if pa.types.is_date32(values.type):
+        values = values.cast(pa.int32())
+    return pc.fill_null(values.cast(pa.int64()), -(2**63)).to_numpy().view(np.uint64)
+
+
 def _duplicated(table: pa.Table, columns: list[str]) -> pa.Array:
-    """Every row whose values of ``columns`` occur more than once (all occurrences, as GE counts them). Grouped by
-    DuckDB over the Arrow columns (zero copy, ten times faster than Arrow's own group_by on string keys)."""
+    """Every row whose values of ``columns`` occur more than once (all occurrences, as GE counts them).
+
+    A batch's keys are almost always unique: a 64-bit hash of the key's column codes proves it with one sort. Only
+    when two hashes are equal (a duplicate, or a hash collision) does DuckDB group the real values."""
     mask = np.zeros(table.num_rows, dtype=bool)
+    hashed = np.zeros(table.num_rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns:
+            hashed = (hashed * np.uint64(0x100000001B3)) ^ _codes(table[column])
+    ordered = np.sort(hashed)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return pa.array(mask)
     keys = ", ".join(f'"{c}"' for c in columns)  # contract column names, never user input
     with duckdb.connect() as con:
         con.register("batch", table.select(columns).append_column("__row", pa.array(np.arange(table.num_rows))))
-        repeated = con.execute(f"select count(*) from (select 1 from batch group by {keys} having count(*) > 1)").fetchone()[0]
-        if repeated:
-            rows = con.execute(
-                f"select __row from (select __row, count(*) over (partition by {keys}) as n from batch) where n > 1"
-            ).fetchnumpy()["__row"]
-            mask[rows] = True
+        rows = con.execute(
+            f"select __row from (select __row, count(*) over (partition by {keys}) as n from batch) where n > 1"
+        ).fetchnumpy()["__row"]
+    mask[rows] = True
     return pa.array(mask)
 
 
@@ -119,6 +162,7 @@ ARROW_EVALUATED: dict[type, Callable[..., ExpectationValidationResult]] = {
     gxe.ExpectColumnValuesToNotBeNull: _not_null,
     gxe.ExpectColumnValuesToBeBetween: _between,
     gxe.ExpectColumnValuesToBeInSet: _in_set,
+    gxe.ExpectColumnPairValuesToBeInSet: _pair_in_set,
     gxe.ExpectColumnValuesToBeUnique: _unique,
     gxe.ExpectCompoundColumnsToBeUnique: _compound_unique,
 }
@@ -132,7 +176,8 @@ def evaluate(
     handler = ARROW_EVALUATED.get(type(expectation))
     if handler is None or getattr(expectation, "row_condition", None) or (getattr(expectation, "mostly", 1) or 1) < 1:
         return None
-    columns = [c for c in (getattr(expectation, "column", None), *(getattr(expectation, "column_list", None) or [])) if c]
+    columns = [getattr(expectation, name, None) for name in ("column", "column_A", "column_B")]
+    columns = [c for c in (*columns, *(getattr(expectation, "column_list", None) or [])) if c]
     if any(c not in table.column_names for c in columns):
         return None
     return handler(expectation, table, listed, subject)

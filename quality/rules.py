@@ -13,10 +13,10 @@ Nothing here names a table or a column. Each rule comes from one governed place:
   day is in the batch) and
   ``clock_offset_vs_peers`` (clock skew: per asset, the phase of its reading times against its plant's peers).
 
-Quantiles are expectations on the batch itself (one per tag, with a row condition). The others are validated on
-frames derived from the batch: one frame of '<plant>/<code>' keys per row for every allowed-code and master-data
-rule (one GE run, failing keys with their row counts), the shifts the plant profiles expect, and the per-asset
-clock offsets. Every result is a GE result with a failing count and the failing plants, assets, codes or shifts.
+Allowed codes, master data and quantiles are expectations on the batch itself ((plant, code) pairs in the allowed
+set; one quantile expectation per tag, with a row condition). Volume and clock skew are validated on frames derived
+from the batch: the shifts the plant profiles expect, and the per-asset clock offsets. Every result is a GE result
+with a failing count and the failing plants, assets, codes or shifts.
 """
 
 from __future__ import annotations
@@ -147,68 +147,44 @@ def batch_expectations(contract: Contract, batch: pa.Table | None = None) -> lis
 # --- frames derived from the batch --------------------------------------------------------------------------------
 
 
+def key_expectations(contract: Contract, references: References) -> list[gxe.Expectation]:
+    """Allowed codes (every code-carrying column of CODE_SOURCES, against its governed mapping) and referential
+    integrity (the contract's ``references`` rules, against the master data of the same plant): each row's
+    (plant_id, value) is one of the allowed pairs; codes of plant-wide kinds (plants, units) are checked alone.
+    The notes say what a column is checked against; the publication log and the apps show them."""
+    expectations: list[gxe.Expectation] = []
+    for source in CODE_SOURCES:
+        if source.contract_id != contract.id:
+            continue
+        kind = MAPPING_KINDS[source.kind]
+        note = f"{source.column}: mapped in {kind.file}"
+        mapped = references.mapped_codes(source.kind)
+        if kind.plant_scope == "none":
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(
+                column=source.column, value_set=[code for plant, code in mapped if plant is None], notes=note))
+        else:
+            expectations.append(gxe.ExpectColumnPairValuesToBeInSet(
+                column_A="plant_id", column_B=source.column, value_pairs_set=[p for p in mapped if p[0]], notes=note))
+    for rule in contract_rules(contract):
+        if rule.kind == "references":
+            target_contract, _, target_column = rule.params["references"].rpartition(".")
+            expectations.append(gxe.ExpectColumnPairValuesToBeInSet(
+                column_A="plant_id", column_B=rule.column, notes=f"{rule.column}: in {rule.params['references']}",
+                value_pairs_set=references.master_pairs(target_contract, target_column)))
+    return expectations
+
+
+# --- frames derived from the batch --------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class DerivedCheck:
     """A frame computed from the batch and the expectations it must meet; ``subject`` names each row."""
 
     name: str
-    frame: pa.Table | pd.DataFrame
+    frame: pd.DataFrame
     expectations: list[gxe.Expectation]
     subject: list[str] = field(default_factory=list)
-    # failing rows GE lists; its counts per failing value are counted over them (exact up to this many rows)
-    failing_rows_listed: int = 5
-
-
-# Failing keys are counted per key over up to this many failing rows (exact for any realistic fault, bounded else).
-KEY_ROWS_COUNTED = 10_000
-
-
-@dataclass(frozen=True)
-class KeyRule:
-    """Each row's (plant, value) of ``column`` must be one of ``allowed`` (plant-wide codes: the value alone)."""
-
-    column: str
-    label: str  # the frame column: "<column>: <what it is checked against>"
-    allowed: list[str]
-    per_plant: bool
-
-
-def _key(plant_id: str | None, value: str) -> str:
-    return f"{plant_id}/{value}" if plant_id else value
-
-
-def key_rules(contract: Contract, references: References) -> list[KeyRule]:
-    """Allowed codes (every code-carrying column of CODE_SOURCES, against its governed mapping) and referential
-    integrity (the contract's ``references`` rules, against the master data of the same plant)."""
-    rules = []
-    for source in CODE_SOURCES:
-        if source.contract_id == contract.id:
-            kind = MAPPING_KINDS[source.kind]
-            per_plant = kind.plant_scope != "none"
-            allowed = [_key(p, c) for p, c in references.mapped_codes(source.kind) if bool(p) == per_plant]
-            rules.append(KeyRule(source.column, f"{source.column}: mapped in {kind.file}", allowed, per_plant))
-    for rule in contract_rules(contract):
-        if rule.kind == "references":
-            target_contract, _, target_column = rule.params["references"].rpartition(".")
-            allowed = [_key(p, v) for p, v in references.master_pairs(target_contract, target_column)]
-            rules.append(KeyRule(rule.column, f"{rule.column}: in {rule.params['references']}", allowed, True))
-    return rules
-
-
-def _key_check(contract: Contract, batch: pa.Table, references: References) -> DerivedCheck | None:
-    """One frame, one row per batch row and one column per key rule holding '<plant>/<value>': every allowed-code
-    and master-data rule in one validation run, failing counts in rows and the failing keys with their counts."""
-    rules = key_rules(contract, references)
-    if not rules:
-        return None
-    plant = pc.cast(batch["plant_id"], pa.string())
-    columns = {}
-    for rule in rules:
-        value = pc.cast(batch[rule.column], pa.string())
-        columns[rule.label] = pc.binary_join_element_wise(plant, value, "/") if rule.per_plant else value
-    frame = pa.table(columns)
-    expectations = [gxe.ExpectColumnValuesToBeInSet(column=r.label, value_set=r.allowed, notes=r.label) for r in rules]
-    return DerivedCheck("keys", frame, expectations, failing_rows_listed=KEY_ROWS_COUNTED)
 
 
 def _scheduled_shifts(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
@@ -299,6 +275,4 @@ def derived_checks(contract: Contract, batch: pa.Table, references: References) 
     """The frames computed from this batch and their expectations (an empty batch has nothing to derive)."""
     if batch.num_rows == 0:
         return []
-    keys = _key_check(contract, batch, references)
-    derived = [keys] if keys else []
-    return derived + [DERIVED_FRAMES[r.kind](r, batch, references) for r in contract_rules(contract) if r.kind in DERIVED_FRAMES]
+    return [DERIVED_FRAMES[r.kind](r, batch, references) for r in contract_rules(contract) if r.kind in DERIVED_FRAMES]

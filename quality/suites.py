@@ -27,7 +27,7 @@ from great_expectations.execution_engine import pandas_execution_engine
 
 from catalog.contracts import Contract
 from quality import arrow_checks
-from quality.rules import DerivedCheck, References, batch_expectations, derived_checks
+from quality.rules import DerivedCheck, References, batch_expectations, derived_checks, key_expectations
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 # GE fingerprints every pandas batch by hashing all of its values, twice per validation (when the batch is built and
@@ -71,7 +71,9 @@ class SuiteResult:
         return f"{self.suite}: " + "; ".join(o.describe() for o in self.failures)
 
 
-def suite_for_contract(contract: Contract, batch: pa.Table | None = None) -> gx.ExpectationSuite:
+def suite_for_contract(
+    contract: Contract, batch: pa.Table | None = None, references: References | None = None
+) -> gx.ExpectationSuite:
     """The expectation suite of a contract: schema, nulls, lower bounds and the primary key from its columns, then
     the catalog rules evaluated on the batch (allowed codes, referential integrity, drift)."""
     expectations: list[gxe.Expectation] = [
@@ -86,6 +88,7 @@ def suite_for_contract(contract: Contract, batch: pa.Table | None = None) -> gx.
         expectations.append(gxe.ExpectColumnValuesToBeUnique(column=contract.primary_key[0]))
     elif contract.primary_key:
         expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=contract.primary_key))
+    expectations += key_expectations(contract, references or References())
     expectations += batch_expectations(contract, batch)
     # Built with its expectations at once: adding them one by one would need a persisted GE project.
     return gx.ExpectationSuite(name=f"{contract.id}.v{contract.version}", expectations=expectations)
@@ -194,14 +197,14 @@ def batch_frame(batch: pa.Table) -> pd.DataFrame:
 def validate_batch(contract: Contract, batch: pa.Table, references: References | None = None) -> SuiteResult:
     """The contract's suite on one ingested batch, then each frame the catalog rules derive from it: one result."""
     references = references or References()
-    suite = suite_for_contract(contract, batch)
+    suite = suite_for_contract(contract, batch, references)
     result = validate_table(batch, suite)
     derived: list[DerivedCheck] = derived_checks(contract, batch, references)
     outcomes = list(result.outcomes)
     for check in derived:
         sub = gx.ExpectationSuite(name=f"{suite.name}.{check.name}", expectations=check.expectations)
-        frame = check.frame if isinstance(check.frame, pa.Table) else pa.Table.from_pandas(check.frame, preserve_index=False)
-        outcomes += validate_table(frame, sub, subject=check.subject, listed=check.failing_rows_listed).outcomes
+        frame = pa.Table.from_pandas(check.frame, preserve_index=False)
+        outcomes += validate_table(frame, sub, subject=check.subject).outcomes
     return SuiteResult(suite=suite.name, success=all(o.success for o in outcomes), rows=batch.num_rows,
                        outcomes=tuple(outcomes))
 

@@ -105,10 +105,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 
 
 def _failures(runs: Runs, dataset: str) -> dict[str, dict]:
-    """The failing expectations the faulty run recorded for a bronze table, by column."""
+    """The failing expectations the faulty run recorded for a bronze table, by column and by catalog rule."""
     results = DeltaTable(str(runs.root / "lake/_meta/quality_results")).to_pyarrow_table().to_pylist()
     failing = [r for r in results if r["run_id"] == runs.status.run_id and r["dataset"] == dataset and not r["success"]]
-    return {r["column"]: {**r, "sample": json.loads(r["sample"] or "[]")} for r in failing}
+    by_column = {r["column"]: {**r, "sample": json.loads(r["sample"] or "[]")} for r in failing}
+    return {**by_column, **{r["rule"]: r for r in by_column.values() if r["rule"]}}
 
 
 def _refused(runs: Runs) -> set[str]:
@@ -130,12 +131,14 @@ def test_the_published_layer_keeps_the_clean_run_and_the_log_names_every_failing
     assert runs.clean and runs.published == runs.clean
     assert runs.clean_status.status == "published"
     assert runs.status.status == "blocked" and runs.status.data_as_of == runs.clean_status.data_as_of
-    failing = {(r["check"], r.get("column")): r["failing"] for r in runs.status.reasons if r.get("column")}
+    failing = {(r["check"], r.get("rule") or r.get("column")): r["failing"] for r in runs.status.reasons
+               if r.get("column")}
     assert failing == {
         ("bronze/mes/machine_states:contract_suite", "state_local_code: mapped in machine_states.yaml"):
             len(_entries(runs, "unmapped_codes")),
-        ("bronze/mes/shift_calendar:contract_suite", "shift"): len(_entries(runs, "missing_shifts")),
-        ("bronze/sensor/readings:contract_suite", "offset_s"): 1,
+        ("bronze/mes/shift_calendar:contract_suite", "expected_shifts: shifts scheduled by the plant profiles"):
+            len(_entries(runs, "missing_shifts")),
+        ("bronze/sensor/readings:contract_suite", "gateway_clock_skew: gateway clock offset against the plant's peers"): 1,
     }
     assert {r["suite"] for r in runs.status.reasons if r.get("column")} == {
         "bronze.mes.machine_states.v1.0.0", "bronze.mes.shift_calendar.v1.0.0", "bronze.sensor.readings.v1.0.0"}
@@ -144,9 +147,9 @@ def test_the_published_layer_keeps_the_clean_run_and_the_log_names_every_failing
 def test_unmapped_codes_fail_the_allowed_codes_check_with_the_queues_codes_and_counts(runs: Runs) -> None:
     failure = _failures(runs, "bronze.mes.machine_states")["state_local_code: mapped in machine_states.yaml"]
     queue = unmapped_queue(runs.root, kinds={"machine_state"})
-    queued = {f"{c.plant_id}/{c.local_code}": c.rows for c in queue.codes}
+    queued = {(c.plant_id, c.local_code): c.rows for c in queue.codes}
     assert failure["unexpected_count"] == sum(queued.values()) == len(_entries(runs, "unmapped_codes")) > 0
-    assert {s["value"]: s["count"] for s in failure["sample"]} == queued
+    assert {tuple(s["value"]): s["count"] for s in failure["sample"]} == queued
     shares = {c.plant_id: c.unmapped_share for c in queue.coverage if c.unmapped_rows}
     assert set(shares) == {e["plant_id"] for e in _entries(runs, "unmapped_codes")}
 

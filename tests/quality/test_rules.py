@@ -19,7 +19,7 @@ from catalog.contracts import get_contract, load_contracts
 from catalog.plants import load_plants
 from ingestion.extracts import ingest_table
 from ingestion.simulator import generate_network
-from quality.rules import References, contract_rules, key_rules
+from quality.rules import References, contract_rules, key_expectations
 from quality.suites import SuiteResult, validate_batch
 
 PLANTS = ("DE-STR", "MX-MTY", "US-OHI")
@@ -56,8 +56,9 @@ def _validate(root: Path, contract_id: str, batch: pa.Table) -> SuiteResult:
     return validate_batch(get_contract(contract_id), batch, References(lake_root=root / "lake"))
 
 
-def _failure(result: SuiteResult, column: str):
-    failing = [f for f in result.failures if f.column == column]
+def _failure(result: SuiteResult, target: str):
+    """The one failure on a column, or of the catalog rule its notes name."""
+    failing = [f for f in result.failures if target in (f.column, f.rule)]
     assert len(failing) == 1, result.summary()
     return failing[0]
 
@@ -88,8 +89,9 @@ def test_an_unmapped_state_code_fails_with_the_code_and_its_count(ci_root: Path)
     faulty = _replace(_replace(batch, "state_local_code", de_str[:4], "Störung X"), "state_local_code", de_str[4:7], "Y")
     result = _validate(ci_root, "bronze.mes.machine_states", faulty)
     failure = _failure(result, "state_local_code: mapped in machine_states.yaml")
-    assert failure.expectation == "expect_column_values_to_be_in_set" and failure.unexpected_count == 7
-    assert failure.sample == [{"value": "DE-STR/Störung X", "count": 4}, {"value": "DE-STR/Y", "count": 3}]
+    assert failure.expectation == "expect_column_pair_values_to_be_in_set" and failure.unexpected_count == 7
+    assert failure.column == "plant_id,state_local_code"
+    assert failure.sample == [{"value": ["DE-STR", "Störung X"], "count": 4}, {"value": ["DE-STR", "Y"], "count": 3}]
 
 
 def test_rows_pointing_outside_the_plants_master_data_fail_referential_integrity(ci_root: Path) -> None:
@@ -98,11 +100,11 @@ def test_rows_pointing_outside_the_plants_master_data_fail_referential_integrity
     # an asset of another plant: not in DE-STR's asset master (nor in its asset mapping)
     result = _validate(ci_root, "bronze.mes.production_counts", _replace(counts, "asset_local_id", de_str[:2], "EQ-101"))
     failure = _failure(result, "asset_local_id: in bronze.mes.assets.asset_local_id")
-    assert failure.unexpected_count == 2 and failure.sample == [{"value": "DE-STR/EQ-101", "count": 2}]
+    assert failure.unexpected_count == 2 and failure.sample == [{"value": ["DE-STR", "EQ-101"], "count": 2}]
     orders = _batch(ci_root, "bronze.erp.work_orders")
     result = _validate(ci_root, "bronze.erp.work_orders", _replace(orders, "material_local_id", [0], "NO-SUCH-MAT"))
     failure = _failure(result, "material_local_id: in bronze.erp.materials.material_local_id")
-    assert failure.unexpected_count == 1 and failure.sample[0]["value"].endswith("/NO-SUCH-MAT")
+    assert failure.unexpected_count == 1 and failure.sample[0]["value"][1] == "NO-SUCH-MAT"
 
 
 def test_a_shift_missing_from_the_calendar_fails_the_volume_rule_naming_it(ci_root: Path) -> None:
@@ -142,7 +144,7 @@ def test_rules_come_from_the_catalog_not_from_code(ci_root: Path) -> None:
             if rule.kind == "references":
                 target, _, column = rule.params["references"].rpartition(".")
                 assert column in get_contract(target).column_names, rule
-    labels = [r.label for r in key_rules(get_contract("bronze.mes.production_counts"), References())]
+    labels = [e.notes for e in key_expectations(get_contract("bronze.mes.production_counts"), References())]
     assert labels == ["asset_local_id: mapped in assets.yaml", "material_local_id: mapped in materials.yaml",
                       "asset_local_id: in bronze.mes.assets.asset_local_id",
                       "material_local_id: in bronze.erp.materials.material_local_id"]
