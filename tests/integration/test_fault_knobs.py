@@ -202,3 +202,37 @@ def test_stream_faults_are_deduplicated_late_ones_kept_and_future_ones_quarantin
     quarantine = DeltaTable(str(runs.root / "lake/quarantine/sensor/readings")).to_pyarrow_table()
     future = quarantine.filter(pc.match_substring(quarantine["reason"], "future timestamp"))
     assert future.num_rows == sum(1 for r in published if r.ts > now) >= len(_entries(runs, "future_timestamps")) == 3
+
+
+def test_a_mart_that_breaks_its_contract_fails_the_build_naming_model_and_column(runs: Runs, tmp_path: Path) -> None:
+    """Scenario 16, on the clean run's warehouse: a published model whose SQL no longer matches its contract (oee
+    as text) fails `dbt build` before anything is written, naming model and column; the published file is untouched
+    (dbt only writes the working warehouse, and the publish step runs only after a passing build, as above)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from catalog.render import dbt_env
+    from orchestration.defs.dbt import DBT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models/marts/oee_asset_shift.sql"
+    sql = model.read_text(encoding="utf-8")
+    assert "{{ kpi_oee() }} as oee" in sql
+    model.write_text(sql.replace("{{ kpi_oee() }} as oee", "cast({{ kpi_oee() }} as varchar) as oee"), encoding="utf-8")
+    published_before = (runs.root / "published.duckdb").read_bytes()
+    with duckdb.connect(str(runs.root / "warehouse.duckdb"), read_only=True) as con:
+        mart_before = sorted(con.execute("select * from main_marts.oee_asset_shift").fetchall(), key=repr)
+    env = {**os.environ, **dbt_env(runs.root), "DBT_PROFILES_DIR": str(project)}
+    build = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--select", "oee_asset_shift", "--project-dir", str(project)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    output = build.stdout + build.stderr
+    assert build.returncode != 0
+    assert "oee_asset_shift" in output and "contract" in output.lower()
+    assert any("| oee " in line and "data type mismatch" in line for line in output.splitlines()), output[-3000:]
+    assert (runs.root / "published.duckdb").read_bytes() == published_before
+    with duckdb.connect(str(runs.root / "warehouse.duckdb"), read_only=True) as con:
+        assert sorted(con.execute("select * from main_marts.oee_asset_shift").fetchall(), key=repr) == mart_before
