@@ -32,6 +32,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from deltalake import DeltaTable
 from great_expectations.expectations.row_conditions import Column as GxColumn
 
 from catalog.contracts import Contract, get_contract
@@ -78,36 +79,34 @@ class References:
     reference set empty), enough to build a suite's shape (the drift check) but not to validate real data."""
 
     lake_root: Path | None = None
-    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     _cache: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
 
     def master_pairs(self, contract_id: str, column: str) -> list[tuple[str, str]]:
         """Distinct (plant_id, value) of a master-data column (a bronze table, read whole: master data is small)."""
         key = (contract_id, column)
         if key not in self._cache:
-            self._cache[key] = []
-            if self.lake_root is not None:
-                table = self.lake_root.parent / get_contract(contract_id).path
-                if (table / "_delta_log").is_dir():
-                    location = str(table).replace("'", "''")
-                    with duckdb.connect() as con:
-                        from catalog.render import delta_extension_path
-
-                        con.execute(f"load '{delta_extension_path()}'")
-                        self._cache[key] = con.execute(
-                            f"select distinct plant_id, cast({column} as varchar) from delta_scan('{location}') "
-                            f"where {column} is not null order by all"
-                        ).fetchall()
+            table = self._table(contract_id)
+            pairs: set[tuple[str, str]] = set()
+            if table is not None:
+                rows = DeltaTable(str(table)).to_pyarrow_table(columns=["plant_id", column])
+                pairs = {(p, str(v)) for p, v in zip(rows["plant_id"].to_pylist(), rows[column].to_pylist()) if v is not None}
+            self._cache[key] = sorted(pairs)
         return self._cache[key]
+
+    def _table(self, contract_id: str) -> Path | None:
+        """The contract's Delta table under the lake, if it has been written."""
+        if self.lake_root is None:
+            return None
+        table = self.lake_root.parent / get_contract(contract_id).path
+        return table if (table / "_delta_log").is_dir() else None
 
     def readings_in_window(self, contract_id: str, batch: pa.Table, time_column: str) -> pa.Table:
         """The stored rows of the batch's plants between its first and last ``time_column`` (the batch included,
         as it is written before it is validated); the batch alone without a lake."""
-        table = None if self.lake_root is None else self.lake_root.parent / get_contract(contract_id).path
-        if table is None or not (table / "_delta_log").is_dir():
+        table = self._table(contract_id)
+        if table is None:
             return batch
-        from deltalake import DeltaTable
-
         times = pc.min_max(batch[time_column])
         plants = pc.unique(batch["plant_id"]).to_pylist()
         stored = DeltaTable(str(table)).to_pyarrow_table(
