@@ -368,7 +368,7 @@ def _quality_rule_drift(contract: Contract, where: str) -> list[Drift]:
     contracts = load_contracts()
     drifts = []
     for rule in rules:
-        named = [rule.column] + [rule.params[k] for k in ("per", "day", "code") if k in rule.params]
+        named = [rule.column] + [rule.params[k] for k in ("per", "day", "code", "asset") if k in rule.params]
         drifts += [Drift(where, f"quality rule {rule.name}", f"column {c!r} is not in contract {contract.id}")
                    for c in named if c is not None and c not in contract.column_names]
         if "references" in rule.params:

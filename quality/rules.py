@@ -10,7 +10,7 @@ Nothing here names a table or a column. Each rule comes from one governed place:
   ``quantiles_per`` (distribution drift: per value of a column, e.g. per sensor tag, the batch's quantiles stay in
   the governed reference ranges),
   ``expected_shifts`` (volume: every shift the plant profile schedules between the batch's first and last production
-  day is in the batch) and
+  day is in the batch), ``expected_assets`` (volume: every asset of the plant's master data has rows) and
   ``clock_offset_vs_peers`` (clock skew: per asset, the phase of its reading times against its plant's peers).
 
 Allowed codes, master data and quantiles are expectations on the batch itself ((plant, code) pairs in the allowed
@@ -40,7 +40,7 @@ from catalog.masterdata import CODE_SOURCES, MAPPING_KINDS, load_mappings
 from catalog.plants import PlantProfile, load_plants
 
 ENGINE = "great-expectations"
-RULE_KINDS = ("references", "quantiles_per", "expected_shifts", "clock_offset_vs_peers")
+RULE_KINDS = ("references", "quantiles_per", "expected_shifts", "expected_assets", "clock_offset_vs_peers")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -213,6 +213,17 @@ def _expected_shifts(rule: Rule, batch: pa.Table, references: References) -> Der
         column="shift", value_set=present, notes=f"{rule.name}: shifts scheduled by the plant profiles")], ["shift"])
 
 
+def _expected_assets(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    """Volume per asset: every asset of a plant's master data has rows in the plant's batch; a silent asset fails."""
+    target_contract, _, target_column = rule.params["references"].rpartition(".")
+    plants = set(pc.unique(batch["plant_id"]).to_pylist())
+    expected = [f"{p} {a}" for p, a in references.master_pairs(target_contract, target_column) if p in plants]
+    present = {f"{p} {a}" for p, a in zip(batch["plant_id"].to_pylist(), batch[rule.params["asset"]].to_pylist())}
+    return DerivedCheck(rule.name, pd.DataFrame({"asset": expected}, dtype=object), [gxe.ExpectColumnValuesToBeInSet(
+        column="asset", value_set=sorted(present), notes=f"{rule.name}: assets of {rule.params['references']}")],
+        ["asset"])
+
+
 _CLOCK_OFFSETS_SQL = """
 with readings as (
     select distinct plant_id, asset_local_id, tag, epoch_ms(reading_at) // 1000 as t from batch
@@ -266,6 +277,7 @@ def _clock_offset_vs_peers(rule: Rule, batch: pa.Table, references: References) 
 
 DERIVED_FRAMES: dict[str, Callable[[Rule, pa.Table, References], DerivedCheck]] = {
     "expected_shifts": _expected_shifts,
+    "expected_assets": _expected_assets,
     "clock_offset_vs_peers": _clock_offset_vs_peers,
 }
 

@@ -181,3 +181,12 @@ def test_a_micro_batch_of_one_skewed_gateway_is_judged_against_its_stored_peers(
     a102 = stored.filter(pc.and_(pc.equal(stored["plant_id"], "DE-STR"), pc.equal(stored["asset_local_id"], "A102")))
     clean = validate_batch(get_contract("bronze.sensor.readings"), a102, References(lake_root=tmp_path / "lake"))
     assert clean.success, clean.summary()
+
+
+def test_an_asset_missing_from_the_state_extract_fails_the_volume_rule_naming_it(ci_root: Path) -> None:
+    states = _batch(ci_root, "bronze.mes.machine_states")
+    silent = pc.and_(pc.equal(states["plant_id"], "MX-MTY"), pc.equal(states["asset_local_id"], "EQ-202"))
+    result = _validate(ci_root, "bronze.mes.machine_states", states.filter(pc.invert(silent)))
+    failure = _failure(result, "asset")
+    assert failure.unexpected_count == 1 and failure.sample == [{"asset": "MX-MTY EQ-202"}]
+    assert failure.rule == "expected_assets: assets of bronze.mes.assets.asset_local_id"
