@@ -6,8 +6,9 @@ more. The expectations below are one vectorized pass each in Arrow. They stay GE
 from the contract holds them), and their outcome is a GE ``ExpectationValidationResult`` with the fields GE's SUMMARY
 format gives (element_count, unexpected_count, partial_unexpected_list, partial_unexpected_counts and, for
 derived frames, partial_unexpected_index_list), so the results table, the Dagster checks and the publication log do
-not tell them apart. ``tests/quality/test_arrow_checks.py`` holds each one to GE's own verdict and counts on the same
-data, clean and faulty. Anything else (a ``mostly``, a row condition, aggregates such as quantiles) goes to GE.
+not tell them apart, except that the counts per failing value are over every failing row (GE counts the rows it
+lists). ``tests/quality/test_arrow_checks.py`` holds each one to GE's own verdict and counts on the same data, clean
+and faulty. Anything else (a ``mostly``, a row condition, aggregates such as quantiles) goes to GE.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _map_result(
     if count:
         rows = table.filter(failing)
         values = rows[column].slice(0, listed).to_pylist()
-        counts = rows[column].slice(0, listed).value_counts().to_pylist()
+        counts = rows[column].value_counts().to_pylist()  # over every failing row (GE: over the rows it lists)
         result["partial_unexpected_list"] = values
         result["partial_unexpected_counts"] = sorted(
             ({"value": c["values"], "count": c["counts"]} for c in counts), key=lambda c: (-c["count"], str(c["value"])))
@@ -101,7 +102,7 @@ def _codes(values: pa.ChunkedArray) -> np.ndarray:
     """The values as uint64 codes, equal exactly when the values are equal (strings by dictionary, numbers and
     times by their integer representation, nulls as one code)."""
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        codes = pc.dictionary_encode(values).combine_chunks().indices
+        codes = pc.dictionary_encode(values.combine_chunks()).indices  # one dictionary for the whole column
         return pc.fill_null(pc.cast(codes, pa.int64()), -1).to_numpy().view(np.uint64)
     if pa.types.is_floating(values.type):
         return pc.fill_null(values, np.nan).to_numpy().view(np.uint64)

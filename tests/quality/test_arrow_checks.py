@@ -74,3 +74,13 @@ def test_arrow_results_equal_ges(fault: str) -> None:
             if g.unexpected_count <= 5:
                 assert sorted(a.sample, key=str) == sorted(g.sample, key=str), (fault, g, a)
     assert ge.success == arrow.success == (fault in ("clean",))
+
+
+def test_a_duplicate_key_across_record_batches_is_found() -> None:
+    """Delta reads arrive in several chunks: a key repeated in another chunk is still a duplicate."""
+    first = pa.Table.from_pandas(_frame(), preserve_index=False)
+    table = pa.concat_tables([first, first.slice(2, 1)])  # two chunks per column
+    assert table["asset_local_id"].num_chunks == 2
+    expectation = gxe.ExpectCompoundColumnsToBeUnique(column_list=["plant_id", "asset_local_id", "interval_start_local"])
+    result = arrow_checks.evaluate(expectation, table, listed=5)
+    assert not result.success and result.result["unexpected_count"] == 2
