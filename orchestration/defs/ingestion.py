@@ -61,8 +61,8 @@ def _results_uri(settings) -> str:
 
 
 def _master_data_deps(contract: Contract) -> list[dg.AssetKey]:
-    """The master-data tables the contract's referential-integrity rules read: ingested first in the same run."""
-    referenced = {r.params["references"].rpartition(".")[0] for r in contract_rules(contract) if r.kind == "references"}
+    """The master-data tables the contract's rules read (referential integrity, expected assets): ingested first."""
+    referenced = {r.params["references"].rpartition(".")[0] for r in contract_rules(contract) if "references" in r.params}
     return [dg.AssetKey(load_contracts()[c].asset_key) for c in sorted(referenced)]
 
 
