@@ -8,7 +8,8 @@ format gives (element_count, unexpected_count, partial_unexpected_list, partial_
 derived frames, partial_unexpected_index_list), so the results table, the Dagster checks and the publication log do
 not tell them apart, except that the counts per failing value are over every failing row (GE counts the rows it
 lists). ``tests/quality/test_arrow_checks.py`` holds each one to GE's own verdict and counts on the same data, clean
-and faulty. Anything else (a ``mostly``, a row condition, aggregates such as quantiles) goes to GE.
+and faulty. Row conditions `column == value` and `column in values` select the rows first; anything else (a
+``mostly``, other row conditions, aggregates such as quantiles) goes to GE.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from great_expectations.core import ExpectationValidationResult
+from great_expectations.expectations.row_conditions import ComparisonCondition, Operator
 
 
 def _map_result(
@@ -169,14 +171,32 @@ ARROW_EVALUATED: dict[type, Callable[..., ExpectationValidationResult]] = {
 }
 
 
+def _rows_meeting(condition: Any, table: pa.Table) -> pa.Array | None:
+    """The rows a simple row condition (column == value, column in values) selects; None for any other condition."""
+    if not isinstance(condition, ComparisonCondition) or condition.column.name not in table.column_names:
+        return None
+    values = table[condition.column.name]
+    if condition.operator == Operator.EQUAL:
+        return pc.fill_null(pc.equal(values, condition.parameter), False)
+    if condition.operator == Operator.IN:
+        return pc.is_in(values, value_set=pa.array(list(condition.parameter), values.type))
+    return None
+
+
 def evaluate(
     expectation: gxe.Expectation, table: pa.Table, *, listed: int, subject: list[str] | None = None
 ) -> ExpectationValidationResult | None:
     """The expectation's GE result computed in Arrow, or None when GE must evaluate it (a type not listed above,
     a ``mostly`` below 1, a row condition, a column the table lacks: GE reports that itself)."""
     handler = ARROW_EVALUATED.get(type(expectation))
-    if handler is None or getattr(expectation, "row_condition", None) or (getattr(expectation, "mostly", 1) or 1) < 1:
+    if handler is None or (getattr(expectation, "mostly", 1) or 1) < 1:
         return None
+    condition = getattr(expectation, "row_condition", None)
+    if condition is not None:
+        rows = _rows_meeting(condition, table)
+        if rows is None:
+            return None
+        table = table.filter(rows)
     columns = [getattr(expectation, name, None) for name in ("column", "column_A", "column_B")]
     columns = [c for c in (*columns, *(getattr(expectation, "column_list", None) or [])) if c]
     if any(c not in table.column_names for c in columns):

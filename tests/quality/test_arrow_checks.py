@@ -9,6 +9,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow as pa
 import pytest
+from great_expectations.expectations.row_conditions import Column as GxColumn
 
 from catalog.contracts import get_contract
 from quality import arrow_checks
@@ -32,6 +33,9 @@ def _suite() -> gx.ExpectationSuite:
              gxe.ExpectColumnValuesToBeBetween(column="source_line", min_value=2, max_value=7)]
     extra.append(gxe.ExpectColumnPairValuesToBeInSet(column_A="plant_id", column_B="asset_local_id",
                                                      value_pairs_set=[("DE-STR", "A101"), ("DE-STR", "A102")]))
+    # the same restricted by a row condition (a plant under governance), as the allowed-code rules are
+    extra.append(gxe.ExpectColumnValuesToBeInSet(column="asset_local_id", value_set=["A101", "A102"],
+                                                 row_condition=GxColumn("order_id").is_in(["A1"]), notes="orders A1"))
     # the contract's own expectations (the catalog's code and master-data sets are replaced by the pair above)
     contract_suite = [e for e in suite_for_contract(CONTRACT).expectations if not e.notes]
     return gx.ExpectationSuite(name="equivalence", expectations=[*contract_suite, *extra])
