@@ -363,6 +363,29 @@ def quality_suite_drift(
             drifts.append(Drift(where, "key", f"{keys}; contract key is {contract.primary_key}"))
         if not suite.name.endswith(f"v{contract.version}"):
             drifts.append(Drift(where, "suite name", f"does not carry contract version {contract.version}"))
+        drifts += _quality_rule_drift(contract, where)
+    return drifts
+
+
+def _quality_rule_drift(contract: Contract, where: str) -> list[Drift]:
+    """The contract's custom quality rules (quality/rules.py) name columns that exist, here and in master data."""
+    from quality.rules import contract_rules
+
+    try:
+        rules = contract_rules(contract)
+    except (KeyError, ValueError) as exc:
+        return [Drift(where, "quality rule", " ".join(str(exc).split()))]
+    contracts = load_contracts()
+    drifts = []
+    for rule in rules:
+        named = [rule.column] + [rule.params[k] for k in ("per", "day", "code", "asset") if k in rule.params]
+        drifts += [Drift(where, f"quality rule {rule.name}", f"column {c!r} is not in contract {contract.id}")
+                   for c in named if c is not None and c not in contract.column_names]
+        if "references" in rule.params:
+            target, _, column = str(rule.params["references"]).rpartition(".")
+            if target not in contracts or column not in contracts[target].column_names:
+                drifts.append(Drift(where, f"quality rule {rule.name}", f"references {rule.params['references']!r}, "
+                                    "which is no contract column"))
     return drifts
 
 

@@ -15,7 +15,8 @@ from ingestion.extracts import ingest_table
 from ingestion.stream import ingest_stream
 from orchestration.lib.metadata import column_schema, contract_metadata
 from orchestration.resources import NorthstarSettings
-from quality.suites import record_results, suite_for_contract, validate_frame
+from quality.rules import References, contract_rules
+from quality.suites import record_results, validate_batch
 
 GE_CHECK = "contract_suite"
 
@@ -25,19 +26,20 @@ def _check_spec(contract: Contract) -> dg.AssetCheckSpec:
         GE_CHECK,
         asset=dg.AssetKey(contract.asset_key),
         blocking=True,
-        description=f"Great Expectations suite generated from contract {contract.id} v{contract.version}, "
-        "run on the rows written by this materialization.",
+        description=f"Great Expectations suite generated from contract {contract.id} v{contract.version} and the "
+        "catalog (allowed codes, master data, volume, drift, clock skew), run on the rows written by this "
+        "materialization.",
     )
 
 
 def _validate_written(
-    contract: Contract, uri: str, since: datetime, results_uri: str, run_id: str
+    contract: Contract, uri: str, since: datetime, settings, run_id: str
 ) -> dg.AssetCheckResult:
     """Validate exactly the rows this run wrote (a bounded batch), not the table's whole history; keep the results."""
     table = DeltaTable(uri).to_pyarrow_table(filters=[("ingested_at", ">=", since)])
     batch = table.filter(pc.greater_equal(table["ingested_at"], since))
-    result = validate_frame(batch.to_pandas(), suite_for_contract(contract))
-    record_results(results_uri, contract.id, result, run_id=run_id)
+    result = validate_batch(contract, batch, References(lake_root=settings.lake_root))
+    record_results(_results_uri(settings), contract.id, result, run_id=run_id)
     return dg.AssetCheckResult(
         check_name=GE_CHECK,
         passed=result.success,
@@ -58,8 +60,15 @@ def _results_uri(settings) -> str:
     return str(settings.lake_root / "_meta" / "quality_results")
 
 
+def _master_data_deps(contract: Contract) -> list[dg.AssetKey]:
+    """The master-data tables the contract's rules read (referential integrity, expected assets): ingested first."""
+    referenced = {r.params["references"].rpartition(".")[0] for r in contract_rules(contract) if "references" in r.params}
+    return [dg.AssetKey(load_contracts()[c].asset_key) for c in sorted(referenced)]
+
+
 def _asset_spec_kwargs(contract: Contract) -> dict:
     kwargs: dict = dict(
+        deps=_master_data_deps(contract),
         key=dg.AssetKey(contract.asset_key),
         group_name=f"bronze_{contract.source}",
         description=contract.description,
@@ -101,7 +110,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
                 "plants": dg.MetadataValue.json(per_plant),
             }
         )
-        yield _validate_written(contract, uri, started, _results_uri(settings), context.run_id)
+        yield _validate_written(contract, uri, started, settings, context.run_id)
 
     return _extract
 
@@ -140,7 +149,7 @@ def build_stream_asset(contract: Contract) -> dg.AssetsDefinition:
                 ),
             }
         )
-        yield _validate_written(contract, uri, started, _results_uri(settings), context.run_id)
+        yield _validate_written(contract, uri, started, settings, context.run_id)
 
     return _stream
 

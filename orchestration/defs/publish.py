@@ -51,7 +51,8 @@ def _failed_checks(context: HookContext) -> list[dict]:
         base = {"check": f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}", "suite": meta.get("suite")}
         if failures:
             reasons += [{**base, "expectation": f.get("expectation"), "column": f.get("column"),
-                         "failing": f.get("unexpected_count")} for f in failures]
+                         "failing": f.get("unexpected_count"), "rule": f.get("rule"), "sample": f.get("sample")}
+                        for f in failures]
         else:
             reasons.append({**base, "expectation": evaluation.check_name,
                             "failing": meta.get("dagster_dbt/failed_row_count", meta.get("failing"))})
