@@ -92,6 +92,7 @@ def _execute_main_job():
 def render_summary(data_root: Path, result) -> str:
     """OEE and its factors per plant and month (from the published KPI table), row counts per layer, check results,
     data locations."""
+    import dagster as dg
     import duckdb
 
     from ingestion.delta import row_count
@@ -146,11 +147,14 @@ def render_summary(data_root: Path, result) -> str:
         lines.append(f"    {table_dir.relative_to(data_root / 'lake')}: {row_count(str(table_dir)):,}")
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     passed = sum(1 for e in checks if e.event_specific_data.passed)
-    lines.append(f"  asset checks: {passed} passed, {len(checks) - passed} failed")
+    warned = [e.event_specific_data for e in checks
+              if not e.event_specific_data.passed and e.event_specific_data.severity == dg.AssetCheckSeverity.WARN]
+    lines.append(f"  asset checks: {passed} passed, {len(warned)} warnings, {len(checks) - passed - len(warned)} failed")
     for e in checks:
         ev = e.event_specific_data
         if not ev.passed:
-            lines.append(f"    FAILED {ev.asset_key.to_user_string()} {ev.check_name}")
+            label = "WARN  " if ev.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+            lines.append(f"    {label} {ev.asset_key.to_user_string()} {ev.check_name}")
     lines.append(f"  data lives in {data_root}: landing/, lake/ (Delta), warehouse.duckdb (dbt), published.duckdb (apps), dagster/")
     return "\n".join(lines)
 
