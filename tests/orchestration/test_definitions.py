@@ -15,7 +15,13 @@ def _load():
         from orchestration.definitions import defs
 
         repo = defs.get_repository_def()
-    relevant = [w for w in caught if "dagster" in str(w.filename) or "orchestration" in str(w.filename)]
+    # Pydantic's own deprecations raised inside dagster's code (they appear when GE loaded pydantic first) are about the
+    # library, not about our definitions; every other warning from dagster or our code fails the test.
+    relevant = [
+        w for w in caught
+        if ("dagster" in str(w.filename) or "orchestration" in str(w.filename))
+        and not w.category.__name__.startswith("Pydantic")
+    ]
     return defs, repo, relevant
 
 
