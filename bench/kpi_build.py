@@ -763,12 +763,14 @@ def _assert_same_kpis(warehouse: Path, naive: pd.DataFrame) -> int:
 
 
 def _prepare(scale: str) -> tuple[Path, Path, dict[str, int]]:
-    """The scale's bronze tables, generated once and reused while this module's generator is unchanged."""
+    """The scale's bronze tables, generated once and reused while this module's generator and the bronze contracts are
+    unchanged."""
     root = Path(os.environ.get("NORTHSTAR_BENCH_DIR", DBT_PROJECT_DIR.parent / "data" / "bench")) / f"kpi_{scale}"
     stamp = root / "generated.json"
     # regenerated when the generator changes (not when the measuring code does)
     generator = [generate_plant, write_bronze, _shift_windows, _repeated_hours, _running_before, _table, _lineage]
-    source = "".join(inspect.getsource(f) for f in generator) + repr((PLANTS, START_DATE, STOPS, SCALES[scale]))
+    schemas = [str(c.arrow_schema()) for c in load_contracts().values() if c.layer == "bronze"]  # and the contracts
+    source = "".join(inspect.getsource(f) for f in generator) + repr((PLANTS, START_DATE, STOPS, SCALES[scale], schemas))
     version = hashlib.sha256(source.encode()).hexdigest()[:16]
     if stamp.exists() and json.loads(stamp.read_text()).get("version") == version:
         return root / "history", root / "new_day", json.loads(stamp.read_text())["rows"]
