@@ -7,12 +7,12 @@ every asset (Delta bronze tables, GE checks, dbt build), and the published mart 
 from __future__ import annotations
 
 import math
-import os
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
+from integration_env import demo_environment
 
 from orchestration.cli import run_demo
 
@@ -27,18 +27,9 @@ BRONZE = ["mes/assets", "mes/machine_states", "mes/production_counts", "mes/shif
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("northstar")
-    saved = {k: os.environ.get(k) for k in ("NORTHSTAR_DATA_ROOT", "NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", "DAGSTER_HOME")}
-    os.environ.pop("NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", None)
-    os.environ["DAGSTER_HOME"] = str(root / "dagster")
-    try:
+    with demo_environment(root):
         assert run_demo("ci", root) == 0
         yield root
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _mart(root, table: str) -> list[dict]:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from deltalake import DeltaTable
+from integration_env import demo_environment
 
 from catalog.masterdata import unmapped_queue
 from ingestion.simulator import FaultLedger, iter_sensor_readings
@@ -86,22 +87,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     network = root.parent / f"{root.name}-faults.yaml"
     ci = yaml.safe_load((NETWORKS / "ci.yaml").read_text(encoding="utf-8"))
     network.write_text(yaml.safe_dump({**ci, "faults": FAULTS}, allow_unicode=True), encoding="utf-8")
-    saved = {k: os.environ.get(k) for k in ("NORTHSTAR_DATA_ROOT", "NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", "DAGSTER_HOME")}
-    os.environ.pop("NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", None)
-    os.environ["DAGSTER_HOME"] = str(root / "dagster")
-    try:
+    with demo_environment(root):
         assert run_demo("ci", root) == 0
         clean, clean_status = _published_tables(root), read_status(root / "published.duckdb")
         assert run_demo(str(network), root) == 1
         ledger_text = (root / "simulator/ground_truth/fault_ledger.jsonl").read_text(encoding="utf-8")
         yield Runs(root, str(network), clean, clean_status, _published_tables(root),
                    read_status(root / "published.duckdb"), [json.loads(line) for line in ledger_text.splitlines()])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _failures(runs: Runs, dataset: str) -> dict[str, dict]:

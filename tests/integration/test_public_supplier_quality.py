@@ -9,13 +9,13 @@ catalog/mappings/plant_names.yaml), independently of the adapter and of the dbt 
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 import yaml
+from integration_env import demo_environment
 
 from catalog import CATALOG_DIR
 from ingestion.public import datasets_dir
@@ -32,18 +32,9 @@ SOURCE = "PUB-SQA"
 @pytest.fixture(scope="module")
 def public_root(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("public_demo")
-    saved = {k: os.environ.get(k) for k in ("NORTHSTAR_DATA_ROOT", "NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", "DAGSTER_HOME")}
-    os.environ.pop("NORTHSTAR_KAFKA_BOOTSTRAP_SERVERS", None)
-    os.environ["DAGSTER_HOME"] = str(root / "dagster")
-    try:
+    with demo_environment(root):
         assert run_demo("public", root) == 0
         yield root
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def expected_from_the_raw_files() -> pd.DataFrame:
