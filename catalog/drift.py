@@ -66,6 +66,25 @@ def _is_not_null(column: dict[str, Any]) -> tuple[bool, bool]:
     return constraint, tested
 
 
+def not_null_columns(model: dict[str, Any]) -> set[str]:
+    """Columns a model-level ``columns_not_null`` test covers (one scan for all required columns of a model)."""
+    return {
+        name
+        for test in model.get("data_tests") or model.get("tests") or []
+        if dbt_test_name(test).split(".")[-1] == "columns_not_null"
+        for name in dbt_test_arguments(test).get("column_names", [])
+    }
+
+
+def _with_model_not_null(columns: dict[str, dict[str, Any]], covered: set[str]) -> dict[str, dict[str, Any]]:
+    """The columns, a covered one carrying a not_null test as if declared on the column."""
+    return {
+        name: {**column, "data_tests": [*(column.get("data_tests") or column.get("tests") or []), "not_null"]}
+        if name in covered else column
+        for name, column in columns.items()
+    }
+
+
 def declared_keys(model: dict[str, Any]) -> list[list[str]]:
     """Keys the model's tests declare unique: compound (unique_combination_of_columns) or single (unique)."""
     keys = []
@@ -164,7 +183,7 @@ def dbt_model_drift(contracts: Iterable[Contract], dbt_project_dir: Path = DBT_P
             drifts.append(
                 Drift(where, f"model {contract.table}", "published model without config: contract: {enforced: true}")
             )
-        declared = {c["name"]: c for c in model.get("columns") or []}
+        declared = _with_model_not_null({c["name"]: c for c in model.get("columns") or []}, not_null_columns(model))
         drifts += _compare_columns(
             contract, declared, where=where, model=contract.table, complete=published, enforced_constraints=published
         )
@@ -195,11 +214,16 @@ def manifest_drift(contracts: Iterable[Contract], manifest_path: Path) -> list[D
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     nodes = {n["name"]: n for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
     # Data tests are nodes of their own in the manifest; attach each not_null test to its model column.
-    not_null_tested = {
-        (n.get("attached_node"), n.get("column_name"))
-        for n in manifest.get("nodes", {}).values()
-        if n.get("resource_type") == "test" and (n.get("test_metadata") or {}).get("name") == "not_null"
-    }
+    not_null_tested = set()
+    for n in manifest.get("nodes", {}).values():
+        metadata = n.get("test_metadata") or {}
+        if n.get("resource_type") != "test":
+            continue
+        if metadata.get("name") == "not_null":
+            not_null_tested.add((n.get("attached_node"), n.get("column_name")))
+        elif metadata.get("name") == "columns_not_null":
+            names = (metadata.get("kwargs") or {}).get("column_names") or []
+            not_null_tested.update((n.get("attached_node"), name) for name in names)
     where = f"{_rel(manifest_path)} (run `dbt parse` if it is stale)"
     drifts = []
     for contract in contracts:

@@ -102,9 +102,6 @@ def _source_table(contract: Contract) -> dict[str, Any]:
         {"name": column.name, "description": column.description, "data_type": _DUCKDB_TYPES[column.arrow_type]}
         for column in contract.columns
     ]
-    # One test for all required columns of the table, not one per column: a single scan instead of dozens, and a
-    # fifth of the project's test nodes (parse and run time).
-    required = [column.name for column in contract.columns if column.required]
     return {
         "name": contract.table,
         "description": f"{contract.description} (contract {contract.id} {contract.version})",
@@ -116,24 +113,13 @@ def _source_table(contract: Contract) -> dict[str, Any]:
                 "dagster": {"asset_key": contract.asset_key},
             }
         },
-        "data_tests": [
-            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": _row_key(contract)}}},
-            *([{"columns_not_null": {"arguments": {"column_names": required}}}] if required else []),
-        ],
+        # No dbt tests on bronze: each ingested batch is validated when it lands (the contract's Great Expectations
+        # suite: columns, nulls, key, codes, master data; a Dagster asset check on the bronze asset), and the ingest
+        # keeps keys unique across batches (plant-day replacement, stream de-duplication). Re-scanning every bronze
+        # history on every build is unbounded work: at the bench scale the readings' key test alone took four times
+        # the whole build.
         "columns": columns,
     }
-
-
-_LINEAGE_KEY = ["source_file", "source_line"]
-
-
-def _row_key(contract: Contract) -> list[str]:
-    """The columns that identify a row. A key made of the partition columns alone (supplier_quality: "no natural key,
-    the lineage identifies a row") names a partition, not a row; the extract lineage (file, line) does then."""
-    key = contract.primary_key
-    if set(key) <= set(contract.partition_by) and set(_LINEAGE_KEY) <= set(contract.column_names):
-        return [*key, *_LINEAGE_KEY]
-    return key
 
 
 def _sources_files(contracts_dir: Path) -> list[GeneratedFile]:
@@ -181,7 +167,7 @@ def _model_entry(contract: Contract) -> dict[str, Any]:
     key = contract.primary_key if tested else []
     columns = []
     for column in contract.columns:
-        tests: list[Any] = ["not_null"] if column.required else []
+        tests: list[Any] = []
         if key == [column.name]:
             tests.append("unique")
         tests += _dbt_tests(properties[column.name].get("quality"))
@@ -191,7 +177,10 @@ def _model_entry(contract: Contract) -> dict[str, Any]:
         if tests:
             entry["data_tests"] = tests
         columns.append(entry)
-    model_tests: list[Any] = []
+    # One test for all required columns, not one per column: a single scan instead of one per column, and far fewer
+    # test nodes (dbt's per-node cost dominates at small scale).
+    required = [column.name for column in contract.columns if column.required]
+    model_tests: list[Any] = [{"columns_not_null": {"arguments": {"column_names": required}}}] if required else []
     if len(key) > 1:
         model_tests.append({"unique_combination_of_columns": {"arguments": {"combination_of_columns": key}}})
     model_tests += _dbt_tests(table.get("quality"))
@@ -245,8 +234,10 @@ class _Seed:
     def properties(self) -> dict[str, Any]:
         columns = []
         for column in self.columns:
-            tests = ["not_null", "unique"] if self.key == [column.name] else ["not_null"]
-            columns.append({"name": column.name, "description": column.description, "data_tests": tests})
+            entry: dict[str, Any] = {"name": column.name, "description": column.description}
+            if self.key == [column.name]:
+                entry["data_tests"] = ["unique"]
+            columns.append(entry)
         properties: dict[str, Any] = {
             "name": self.name,
             "description": f"{self.description} Generated from {self.catalog_source}.",
@@ -254,10 +245,11 @@ class _Seed:
             "config": {"column_types": {c.name: c.data_type for c in self.columns}},
             "columns": columns,
         }
+        properties["data_tests"] = [{"columns_not_null": {"arguments": {"column_names": [c.name for c in self.columns]}}}]
         if len(self.key) > 1:
-            properties["data_tests"] = [
+            properties["data_tests"].append(
                 {"unique_combination_of_columns": {"arguments": {"combination_of_columns": self.key}}}
-            ]
+            )
         return properties
 
 

@@ -93,15 +93,18 @@ def partition_vars(partition_keys: Sequence[dg.MultiPartitionKey]) -> dict[str, 
 def dbt_build_args(
     *, vars: Mapping[str, Any] | None = None, selector: str | None = None, exclude_marts: bool = False
 ) -> list[str]:
-    """`dbt build` of a selector (default: what the run selected) with the partition window as vars (if any, and
-    then without unit tests), without the published marts if governance refused them."""
+    """`dbt build` of a selector (default: what the run selected) with the partition window as vars (if any), without
+    unit tests, and without the published marts if governance refused them.
+
+    Unit tests check the SQL on fixed inputs, not the data, so a pipeline run gains nothing from repeating them (dbt's
+    own advice: run them in development and CI). CI runs every one of them (tests/dbt_project/test_oee_marts.py);
+    their fixture dates would also lie outside a partition window."""
     args = ["build"]
     if selector is not None:
         args += ["--selector", selector]
     if vars is not None:
-        # Unit tests check the formulas on fixed inputs whose dates lie outside a partition window (the window filters
-        # them away); they run with every build of all history.
-        args += ["--vars", json.dumps(dict(vars)), "--exclude-resource-type", "unit_test"]
+        args += ["--vars", json.dumps(dict(vars))]
+    args += ["--exclude-resource-type", "unit_test"]
     if exclude_marts:
         args += ["--exclude", "path:models/marts"]
     return args

@@ -115,8 +115,9 @@ def test_nullability_and_key_must_match_the_contract(dbt_copy):
         column(model, "plant_name")["constraints"] = [{"type": "not_null"}]
         asset_id = column(model, "asset_id")
         asset_id.pop("constraints", None)
-        asset_id.pop("data_tests")
-        model["data_tests"][0]["unique_combination_of_columns"]["arguments"]["combination_of_columns"] = ["asset_id"]
+        required = model["data_tests"][0]["columns_not_null"]["arguments"]["column_names"]
+        required.remove("asset_id")
+        model["data_tests"][1]["unique_combination_of_columns"]["arguments"]["combination_of_columns"] = ["asset_id"]
 
     edit_marts_yaml(dbt_copy, edit)
 

@@ -105,13 +105,15 @@ def test_the_model_yaml_rendered_from_the_drafted_contract_enforces_it_with_the_
     document = yaml.safe_load((workspace["dbt_project"] / "models" / "marts" / "_marts__models.yml").read_text())
     (model,) = [m for m in document["models"] if m["name"] == "scrap_weight_plant_day"]
     assert model["config"] == {"contract": {"enforced": True}}
+    # the hand-written column test not_null becomes the model's one test for all required columns
     assert model["data_tests"] == [
+        {"columns_not_null": {"arguments": {"column_names": ["shift_date"]}}},
         {"unique_combination_of_columns": {"arguments": {"combination_of_columns": ["plant_id", "shift_date"]}}},
         {"expression_is_true": {"arguments": {"expression": "scrap_kg >= 0"}}},
     ]
     assert [(c["name"], c["data_type"], c.get("data_tests")) for c in model["columns"]] == [
         ("plant_id", "varchar", None),
-        ("shift_date", "date", ["not_null"]),
+        ("shift_date", "date", None),
         ("scrap_kg", "double", [{"accepted_values": {"arguments": {"values": [1]}}}]),
     ]
 

@@ -152,7 +152,7 @@ def test_dbt_args_omit_vars_for_a_run_without_partitions():
     from orchestration.defs.dbt import dbt_build_args, partition_vars
 
     assert partition_vars([]) is None
-    assert dbt_build_args(vars=None) == ["build"]
+    assert dbt_build_args(vars=None) == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_dbt_args_carry_the_window_and_plants_of_the_partitions():
