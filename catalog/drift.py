@@ -402,7 +402,9 @@ def _quality_rule_drift(contract: Contract, where: str) -> list[Drift]:
     contracts = load_contracts()
     drifts = []
     for rule in rules:
-        named = [rule.column] + [rule.params[k] for k in ("per", "day", "code", "asset") if k in rule.params]
+        named = [rule.column] + [c for k in ("per", "day", "code", "asset", "start") if k in rule.params
+                                 for c in ([rule.params[k]] if isinstance(rule.params[k], str) else rule.params[k])]
+        named += list(rule.params.get("where") or {})
         drifts += [Drift(where, f"quality rule {rule.name}", f"column {c!r} is not in contract {contract.id}")
                    for c in named if c is not None and c not in contract.column_names]
         if "references" in rule.params:

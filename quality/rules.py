@@ -9,18 +9,27 @@ Nothing here names a table or a column. Each rule comes from one governed place:
   ``references`` (referential integrity: each (plant, value) exists in the named master-data column),
   ``quantiles_per`` (distribution drift: per value of a column, e.g. per sensor tag, the batch's quantiles stay in
   the governed reference ranges),
-  ``expected_shifts`` (volume: on each production day of the batch, every shift the plant profile schedules), ``expected_assets`` (volume: every asset of the plant's master data has rows) and
+  ``drift_vs_history`` (distribution drift against previous batches: per plant and ``per`` values, e.g. asset and
+  tag, the batch's median within ``max_median_shift`` spreads of the median of the last ``history_batches``
+  accepted batches' profiles; profiles live in ``<lake>/_meta/quality_profiles``, one row per series and batch,
+  written by quality.suites.record_profiles and ``accepted`` only when the batch's whole suite passed),
+  ``expected_shifts`` (volume: on each production day of the batch, every shift the plant profile schedules),
+  ``expected_shift_assets`` (volume per plant-day: every scheduled shift has count rows from at least
+  ``min_asset_share`` of the assets scheduled on it, the profile shift's ``assets`` or the plant's master data),
+  ``expected_assets`` (volume: every asset of the plant's master data has rows) and
   ``clock_offset_vs_peers`` (clock skew: per asset, the phase of its reading times against its plant's peers).
 
 Allowed codes, master data and quantiles are expectations on the batch itself ((plant, code) pairs in the allowed
-set; one quantile expectation per tag, with a row condition). Volume and clock skew are validated on frames derived
-from the batch: the shifts the plant profiles expect, and the per-asset clock offsets. Every result is a GE result
-with a failing count and the failing plants, assets, codes or shifts.
+set; one quantile expectation per tag, with a row condition). Volume, drift against history and clock skew are
+validated on frames derived from the batch: the shifts the plant profiles expect (with the share of their assets
+reporting), the per-series medians against their baselines, and the per-asset clock offsets. Every result is a GE
+result with a failing count and the failing plants, assets, tags, codes or shifts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +48,9 @@ from catalog.masterdata import CODE_SOURCES, MAPPING_KINDS, load_mappings
 from catalog.plants import PlantProfile, load_plants
 
 ENGINE = "great-expectations"
-RULE_KINDS = ("references", "quantiles_per", "expected_shifts", "expected_assets", "clock_offset_vs_peers")
+RULE_KINDS = ("references", "quantiles_per", "drift_vs_history", "expected_shifts", "expected_assets",
+              "expected_shift_assets", "clock_offset_vs_peers")
+PROFILES_DIR = Path("_meta") / "quality_profiles"  # under the lake root, beside _meta/quality_results
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -114,6 +125,31 @@ class References:
                      (time_column, "<=", times["max"].as_py())])
         return pa.concat_tables([stored.cast(batch.schema), batch])
 
+    def profile_history(self, contract_id: str, rule: str, plants: list[str], batches: int) -> pa.Table:
+        """The accepted profiles of a drift rule (``drift_vs_history``) for the plants, the last ``batches`` per
+        series: the profile table holds one row per series and batch, never readings (empty without a lake)."""
+        empty = pa.table({"plant_id": pa.array([], pa.string()), "series": pa.array([], pa.string()),
+                          "median": pa.array([], pa.float64()), "spread": pa.array([], pa.float64()),
+                          "history_batches": pa.array([], pa.int64())})
+        uri = None if self.lake_root is None else self.lake_root / PROFILES_DIR
+        if uri is None or not plants or not (uri / "_delta_log").is_dir():
+            return empty
+        profiles = DeltaTable(str(uri)).to_pyarrow_table(
+            columns=["recorded_at", "plant_id", "series", "median", "q_low", "q_high"],
+            filters=[("dataset", "=", contract_id), ("rule", "=", rule), ("accepted", "=", True),
+                     ("plant_id", "in", plants)])
+        with duckdb.connect() as con:
+            con.register("profiles", profiles)
+            return con.execute("""
+                with last as (
+                    select *, row_number() over (partition by plant_id, series order by recorded_at desc) as n
+                    from profiles
+                )
+                select plant_id, series, median(median) as median, median(q_high - q_low) as spread,
+                       count(*) as history_batches
+                from last where n <= ? group by plant_id, series
+            """, [batches]).to_arrow_table() if profiles.num_rows else empty
+
     def mapped_codes(self, kind: str) -> list[tuple[str | None, str]]:
         """(plant_id or None for every plant, local code) of the mapping entries already in force."""
         return sorted({(e.plant_id, e.local_code) for e in load_mappings()[kind] if e.valid_from <= self.today},
@@ -187,16 +223,23 @@ class DerivedCheck:
     frame: pd.DataFrame
     expectations: list[gxe.Expectation]
     subject: list[str] = field(default_factory=list)
+    # per-batch statistics to keep as history (drift_vs_history), recorded by quality.suites.record_profiles
+    profiles: pa.Table | None = None
 
 
-def _scheduled_shifts(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
+def _scheduled(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
+    """(production day, shift of the plant profile) of every shift scheduled from ``first`` to ``last``."""
     holidays = {dt.date.fromisoformat(str(h["date"])) for h in profile.raw.get("holidays") or []}
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     return [
-        (day, str(shift["code"]))
+        (day, shift)
         for day in days if day not in holidays
         for shift in profile.shifts if WEEKDAYS[day.weekday()] in shift.get("days", WEEKDAYS)
     ]
+
+
+def _scheduled_shifts(profile: PlantProfile, first: dt.date, last: dt.date) -> list[tuple[dt.date, str]]:
+    return [(day, str(shift["code"])) for day, shift in _scheduled(profile, first, last)]
 
 
 def _expected_shifts(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
@@ -281,8 +324,141 @@ def _clock_offset_vs_peers(rule: Rule, batch: pa.Table, references: References) 
         notes=f"{rule.name}: gateway clock offset against the plant's peers")], ["plant_id", "asset_local_id"])
 
 
+def _shift_windows(profile: PlantProfile, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """The plant-local wall-clock window of every shift scheduled from ``first`` to ``last`` (a shift whose end is
+    not after its start ends the next day), with the assets the profile schedules on it (``assets``; None: all)."""
+    rows = []
+    for day, shift in _scheduled(profile, first, last):
+        start, end = (dt.time.fromisoformat(str(shift[k])) for k in ("start", "end"))
+        started = dt.datetime.combine(day, start)
+        ended = dt.datetime.combine(day + dt.timedelta(days=1) if end <= start else day, end)
+        assets = shift.get("assets")
+        rows.append((profile.plant_id, day, str(shift["code"]), started, ended,
+                     None if assets is None else [str(a) for a in assets]))
+    return pd.DataFrame(rows, columns=["plant_id", "day", "code", "started", "ended", "assets"])
+
+
+def _expected_shift_assets(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    """Volume per plant-day: on every production day of the batch, every shift the plant profile schedules has
+    count rows from (at least ``min_asset_share`` of) the assets scheduled on it: the shift's ``assets`` in the
+    profile, by default every asset of the plant's master data (the plant's assets in the batch without master
+    data). A row belongs to the shift whose window holds its ``start`` (the shift of its day or, after midnight, the
+    night shift of the day before). A production day is judged when the batch has rows that start on that day and
+    belong to its shifts: the tail of a night shift past midnight does not make its day judged, and a day without
+    rows is not judged (as for ``expected_shifts``)."""
+    start, asset = rule.params["start"], rule.params["asset"]
+    share = float(rule.params.get("min_asset_share", 1.0))
+    target_contract, _, target_column = rule.params["references"].rpartition(".")
+    plants = load_plants()
+    rows = pa.table({"plant_id": batch["plant_id"], "asset": batch[asset], "start": batch[start]}).to_pandas()
+    rows["business_day"] = rows["start"].dt.date
+    master: dict[str, set[str]] = {}
+    for plant_id, asset_id in references.master_pairs(target_contract, target_column):
+        master.setdefault(plant_id, set()).add(asset_id)
+    expected = []
+    for plant_id, plant_rows in rows.groupby("plant_id"):
+        if plant_id not in plants or not plants[plant_id].shifts:
+            continue
+        first, last = min(plant_rows["business_day"]), max(plant_rows["business_day"])
+        windows = _shift_windows(plants[plant_id], first - dt.timedelta(days=1), last)
+        if windows.empty:
+            continue
+        with duckdb.connect() as con:
+            con.register("counts", plant_rows[["asset", "start", "business_day"]])
+            con.register("windows", windows[["day", "code", "started", "ended"]])
+            assigned = con.execute(
+                "select cast(w.day as varchar) as day, w.code, c.asset, w.day = c.business_day as on_its_day "
+                "from counts c join windows w on c.start >= w.started and c.start < w.ended").df()
+        judged = set(assigned.loc[assigned["on_its_day"], "day"])
+        reporting = assigned.groupby(["day", "code"])["asset"].agg(set).to_dict()
+        plant_assets = master.get(plant_id) or set(plant_rows["asset"])
+        for w in windows.itertuples():
+            if str(w.day) not in judged:
+                continue
+            scheduled = plant_assets if w.assets is None else set(w.assets)
+            if not scheduled:
+                continue
+            present = reporting.get((str(w.day), w.code), set()) & scheduled
+            expected.append((f"{plant_id} {w.day} {w.code}", len(scheduled), len(present),
+                             len(present) / len(scheduled), " ".join(sorted(scheduled - present))))
+    frame = pd.DataFrame(expected, columns=["shift", "assets_expected", "assets_reporting", "asset_share",
+                                            "assets_missing"]).astype({"shift": object, "assets_missing": object})
+    return DerivedCheck(rule.name, frame, [gxe.ExpectColumnValuesToBeBetween(
+        column="asset_share", min_value=share,
+        notes=f"{rule.name}: count rows of the scheduled assets in every shift the plant profiles schedule "
+              f"(min share {share:g})")], ["shift", "assets_missing"])
+
+
+def _series_key(values: list[Any]) -> str:
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _drift_vs_history(rule: Rule, batch: pa.Table, references: References) -> DerivedCheck:
+    """Distribution drift against the previous accepted batches: per plant and ``per`` (e.g. asset and tag), limited
+    to the governed ``where`` values, the batch's median against the history baseline (the median of the medians of
+    the last ``history_batches`` accepted profiles), in units of spread: the ``spread`` quantile range (e.g. p05-p95)
+    of the batch or of the history (the median of their ranges), whichever is wider. A series with fewer than ``min_rows`` rows in the batch is neither
+    judged nor profiled; a series without history passes (``median_shift`` null) and the note says so. The batch's
+    profiles are returned for quality.suites.record_profiles, which keeps them as accepted only if the whole suite
+    passed: a drifting batch never becomes the baseline."""
+    per = ["plant_id", *rule.params["per"]]
+    low, high = (float(q) for q in rule.params["spread"])
+    limit, batches = float(rule.params["max_median_shift"]), int(rule.params["history_batches"])
+    min_rows = int(rule.params["min_rows"])
+    columns = [*per, rule.column]
+    table = batch.select(columns)
+    for column, allowed in (rule.params.get("where") or {}).items():
+        table = table.filter(pc.is_in(table[column], value_set=pa.array([str(v) for v in allowed])))
+    names = ", ".join(f'"{c}"' for c in per)
+    with duckdb.connect() as con:
+        con.register("batch", table)
+        stats = con.execute(f"""
+            select {names}, count(*) as rows,
+                   quantile_cont("{rule.column}", ?) as q_low, median("{rule.column}") as median,
+                   quantile_cont("{rule.column}", ?) as q_high
+            from batch group by all having count(*) >= ? order by all
+        """, [low, high, min_rows]).df()
+    stats["series"] = pd.Series([_series_key(list(v)) for v in stats[per[1:]].itertuples(index=False)],
+                                index=stats.index, dtype=object)
+    plants = sorted(set(stats["plant_id"]))
+    history = references.profile_history(rule.contract_id, rule.name, plants, batches).to_pandas()
+    history[["plant_id", "series"]] = history[["plant_id", "series"]].astype(object)
+    stats["plant_id"] = stats["plant_id"].astype(object)
+    frame = stats.merge(history.rename(columns={"median": "baseline_median", "spread": "baseline_spread"}),
+                        on=["plant_id", "series"], how="left")
+    # the scale is the wider of the two spreads: a machine idle through one batch and running through the next
+    # changes its median by less than the running batch's own width; a unit or offset error moves it by more
+    frame["spread"] = frame["q_high"] - frame["q_low"]
+    scale = frame[["spread", "baseline_spread"]].max(axis=1, skipna=False)
+    frame["median_shift"] = ((frame["median"] - frame["baseline_median"]) / scale.where(scale > 0)).round(3)
+    frame["history_batches"] = frame["history_batches"].fillna(0).astype("int64")
+    new = int((frame["history_batches"] == 0).sum())
+    note = (f"{rule.name}: batch median vs the median of the last {batches} accepted batches, in "
+            f"p{low * 100:02.0f}-p{high * 100:02.0f} widths (the wider of batch and history); |shift| <= {limit:g} "
+            f"(min {min_rows} rows per series)")
+    if len(frame) and new == len(frame):
+        note += f"; no history yet: {new} series profiled"
+    elif new:
+        note += f"; {new} of {len(frame)} series without history yet"
+    frame = frame[[*per, "rows", "median", "spread", "baseline_median", "baseline_spread", "history_batches",
+                   "median_shift"]]
+    profiles = pa.table({
+        "plant_id": pa.array(stats["plant_id"].astype(str).tolist(), pa.string()),
+        "series": pa.array(stats["series"].tolist(), pa.string()),
+        "rows": pa.array(stats["rows"].astype("int64").tolist(), pa.int64()),
+        "q_low": pa.array(stats["q_low"].astype(float).tolist(), pa.float64()),
+        "median": pa.array(stats["median"].astype(float).tolist(), pa.float64()),
+        "q_high": pa.array(stats["q_high"].astype(float).tolist(), pa.float64()),
+    })
+    return DerivedCheck(rule.name, frame, [gxe.ExpectColumnValuesToBeBetween(
+        column="median_shift", min_value=-limit, max_value=limit, notes=note)],
+        [*per, "median", "baseline_median", "baseline_spread"], profiles=profiles)
+
+
 DERIVED_FRAMES: dict[str, Callable[[Rule, pa.Table, References], DerivedCheck]] = {
+    "drift_vs_history": _drift_vs_history,
     "expected_shifts": _expected_shifts,
+    "expected_shift_assets": _expected_shift_assets,
     "expected_assets": _expected_assets,
     "clock_offset_vs_peers": _clock_offset_vs_peers,
 }

@@ -60,6 +60,8 @@ class SuiteResult:
     success: bool
     rows: int
     outcomes: tuple[ExpectationOutcome, ...]
+    # the batch's statistics for the drift rules' history (rule, plant_id, series, rows, q_low, median, q_high)
+    profiles: pa.Table | None = None
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -201,12 +203,15 @@ def validate_batch(contract: Contract, batch: pa.Table, references: References |
     result = validate_table(batch, suite)
     derived: list[DerivedCheck] = derived_checks(contract, batch, references)
     outcomes = list(result.outcomes)
+    profiles = []
     for check in derived:
         sub = gx.ExpectationSuite(name=f"{suite.name}.{check.name}", expectations=check.expectations)
         frame = pa.Table.from_pandas(check.frame, preserve_index=False)
         outcomes += validate_table(frame, sub, subject=check.subject).outcomes
+        if check.profiles is not None and check.profiles.num_rows:
+            profiles.append(check.profiles.add_column(0, "rule", pa.array([check.name] * check.profiles.num_rows)))
     return SuiteResult(suite=suite.name, success=all(o.success for o in outcomes), rows=batch.num_rows,
-                       outcomes=tuple(outcomes))
+                       outcomes=tuple(outcomes), profiles=pa.concat_tables(profiles) if profiles else None)
 
 
 RESULTS_SCHEMA = pa.schema(
@@ -224,6 +229,42 @@ RESULTS_SCHEMA = pa.schema(
         pa.field("rule", pa.string()),  # the catalog rule behind the expectation, if any
     ]
 )
+
+
+PROFILES_SCHEMA = pa.schema(
+    [
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("run_id", pa.string()),
+        pa.field("dataset", pa.string(), nullable=False),
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("plant_id", pa.string(), nullable=False),
+        pa.field("series", pa.string(), nullable=False),  # JSON list of the rule's `per` values, e.g. ["A101", "power_kw"]
+        pa.field("rows", pa.int64(), nullable=False),
+        pa.field("q_low", pa.float64()),  # the rule's `spread` quantiles
+        pa.field("median", pa.float64()),
+        pa.field("q_high", pa.float64()),
+        pa.field("accepted", pa.bool_(), nullable=False),  # the batch's whole suite passed: history for later batches
+    ]
+)
+
+
+def record_profiles(profiles_uri: str, dataset: str, result: SuiteResult, *, run_id: str | None = None) -> int:
+    """Append the batch's drift profiles (one row per series) to the profiles Delta table, partitioned by dataset;
+    ``accepted`` only if the whole suite passed, so that a failing (drifting) batch never becomes the baseline.
+    Returns the rows written."""
+    if result.profiles is None or not result.profiles.num_rows:
+        return 0
+    n = result.profiles.num_rows
+    profiles = result.profiles
+    table = pa.table({
+        "recorded_at": pa.array([datetime.now(timezone.utc)] * n, pa.timestamp("us", tz="UTC")),
+        "run_id": pa.array([run_id] * n, pa.string()),
+        "dataset": pa.array([dataset] * n, pa.string()),
+        **{name: profiles[name] for name in ("rule", "plant_id", "series", "rows", "q_low", "median", "q_high")},
+        "accepted": pa.array([result.success] * n, pa.bool_()),
+    }).cast(PROFILES_SCHEMA)
+    write_deltalake(profiles_uri, table, mode="append", partition_by=["dataset"])
+    return n
 
 
 def record_results(results_uri: str, dataset: str, result: SuiteResult, *, run_id: str | None = None) -> None:

@@ -70,7 +70,7 @@ class FaultConfig:
     malformed_rows: int = 0  # production-count rows with a value that cannot be typed (per plant)
     malformed_files: int = 0  # extract files cut off and ending in bytes invalid in the file's encoding
     schema_drift: tuple[dict[str, Any], ...] = ()  # [{plant_id, source, table, kind: rename | add, column}]
-    missing_shifts: int = 0  # shift-calendar rows left out of the extract (per plant)
+    missing_shifts: int = 0  # shifts left out of the shift calendar and the production counts (per plant)
 
     @property
     def stream_faults(self) -> bool:

@@ -10,13 +10,15 @@ line) saying what was done where, so a test can check the pipeline's response ag
 the affected record; `ts` the true reading time (UTC, ISO 8601) for stream faults. The ground truth is never
 changed: it describes what really happened, the ledger where the extracts or the stream deviate from it.
 
-Extract knobs (per plant): unmapped_codes, malformed_rows, missing_shifts, schema_drift; malformed_files (per
+Extract knobs (per plant): unmapped_codes, malformed_rows, missing_shifts (a shift left out of the shift calendar
+and its intervals out of the production counts: two entries per shift), schema_drift; malformed_files (per
 network). Stream knobs: duplicate_messages, redelivered_batches, late_readings, out_of_order, future_timestamps,
 clock_skew. Selections are drawn from the network seed, so the same config injects the same faults.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import deque
@@ -108,22 +110,39 @@ def plan_file_edits(
             dialects[key].columns["state_local_code"], row["asset_local_id"],
             detail=f"{row['state_local_code']!r} written as {code!r} (not in catalog/mappings/machine_states.yaml)",
         ))
-    key = ("mes", "production_counts")
-    for index, row in pick(key, faults.malformed_rows):
+    counts = ("mes", "production_counts")
+    malformed = []
+    for index, row in pick(counts, faults.malformed_rows):
         bad = rng.choice(BAD_QUANTITIES)
-        edit(key).replace[index] = {"produced_qty": bad}
-        ledger.add(LedgerEntry(
-            "malformed_rows", plant_id, paths[key], index + first_line_of_row(dialects[key]),
-            dialects[key].columns["produced_qty"], row["asset_local_id"],
-            detail=f"produced_qty {row['produced_qty']} written as {bad!r}",
-        ))
+        edit(counts).replace[index] = {"produced_qty": bad}
+        malformed.append((index, row, bad))
     key = ("mes", "shift_calendar")
+    missing = []
     for index, row in pick(key, faults.missing_shifts):
         edit(key).drop.add(index)
-        ledger.add(LedgerEntry(
+        missing.append(LedgerEntry(
             "missing_shifts", plant_id, paths[key],
             detail=f"shift {row['shift_local_code']} of {row['shift_date'].isoformat()} left out of the calendar",
         ))
+        # The MES did not deliver the shift: its count intervals (those starting in it) are missing too, except a
+        # row already made malformed (it stays, and is rejected at ingestion, so the shift has no counts in bronze).
+        dropped = [i for i, r in enumerate(tables[counts].rows()) if i not in edit(counts).replace
+                   and row["started_at_local"] <= r["interval_start_local"] < row["ended_at_local"]]
+        edit(counts).drop.update(dropped)
+        missing.append(LedgerEntry(
+            "missing_shifts", plant_id, paths[counts],
+            detail=f"shift {row['shift_local_code']} of {row['shift_date'].isoformat()} left out of the production "
+                   f"counts ({len(dropped)} intervals)",
+        ))
+    drops = sorted(edits[counts].drop) if counts in edits else []
+    for index, row, bad in malformed:  # the file line after the dropped rows above it
+        line = index - bisect.bisect_left(drops, index) + first_line_of_row(dialects[counts])
+        ledger.add(LedgerEntry(
+            "malformed_rows", plant_id, paths[counts], line, dialects[counts].columns["produced_qty"],
+            row["asset_local_id"], detail=f"produced_qty {row['produced_qty']} written as {bad!r}",
+        ))
+    for entry in missing:
+        ledger.add(entry)
     for drift in faults.schema_drift:
         if drift.get("plant_id") != plant_id:
             continue

@@ -16,8 +16,8 @@ from ingestion.extracts import ingest_table
 from ingestion.stream import ingest_stream
 from orchestration.lib.metadata import column_schema, contract_metadata
 from orchestration.resources import NorthstarSettings
-from quality.rules import References, contract_rules
-from quality.suites import record_results, validate_batch
+from quality.rules import PROFILES_DIR, References, contract_rules
+from quality.suites import record_profiles, record_results, validate_batch
 
 GE_CHECK = "contract_suite"
 
@@ -42,6 +42,7 @@ def _validate_written(
     batch = table.filter(pc.greater_equal(table["ingested_at"], since))
     result = validate_batch(contract, batch, References(lake_root=settings.lake_root))
     record_results(_results_uri(settings), contract.id, result, run_id=run_id)
+    profiled = record_profiles(str(settings.lake_root / PROFILES_DIR), contract.id, result, run_id=run_id)
     check_seconds = time.perf_counter() - started
     return dg.AssetCheckResult(
         check_name=GE_CHECK,
@@ -54,6 +55,8 @@ def _validate_written(
             "failures": dg.MetadataValue.json(json.loads(json.dumps([o.__dict__ for o in result.failures], default=str)))
             if result.failures else "none",
             "summary": result.summary(),
+            # per-series statistics kept for the drift rules (history of later batches if this one passed)
+            "profiles_recorded": profiled,
             # read back, validate, record: what the check adds to the ingest (bench/quality_overhead.py sums it)
             "check_seconds": float(round(check_seconds, 4)),
         },

@@ -64,9 +64,15 @@ def _ledger(root: Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+# US-OHI's ci counts file holds one day of two shifts; with one of them missing (missing_shifts), 2 bad rows are
+# 5.3 % of it: above the default 5 % that refuses a whole file. The faults here are judged row by row.
+MAX_REJECT_SHARE = 0.1
+
+
 def _ingest(root: Path, contract_id: str):
     plants = {p: load_plants()[p] for p in ("DE-STR", "MX-MTY", "US-OHI")}
-    return ingest_table(get_contract(contract_id), plants, root / "landing", root / "lake")
+    return ingest_table(get_contract(contract_id), plants, root / "landing", root / "lake",
+                        max_reject_share=MAX_REJECT_SHARE)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +91,8 @@ def test_every_knob_is_off_by_default_and_the_ledger_is_then_empty(tmp_path: Pat
 
 def test_the_ledger_counts_every_extract_fault(extract_faults_root: Path) -> None:
     counts = Counter(entry["knob"] for entry in _ledger(extract_faults_root))
-    assert counts == {"unmapped_codes": 9, "malformed_rows": 6, "missing_shifts": 3, "schema_drift": 2}
+    # missing_shifts: per plant one shift, left out of the calendar and of the production counts (two entries)
+    assert counts == {"unmapped_codes": 9, "malformed_rows": 6, "missing_shifts": 6, "schema_drift": 2}
     manifest = json.loads((extract_faults_root / "simulator/manifest.json").read_text(encoding="utf-8"))
     assert manifest["fault_counts"] == dict(counts)
 
@@ -102,7 +109,7 @@ def test_malformed_rows_are_rejected_at_the_ledgers_file_line_and_column(extract
     }
     assert rejects == ledger and len(ledger) == 6
     for plant_id, outcome in result.plants.items():
-        assert outcome.refused_files == []  # 2 bad rows are below the 5 % threshold: the good rows load
+        assert outcome.refused_files == []  # 2 bad rows are below the threshold: the good rows load
         lines = (extract_faults_root / "landing" / outcome.files[0].source_file).read_bytes().count(b"\n")
         assert outcome.rows_rejected == 2 and outcome.rows_loaded == lines - 1 - 2, plant_id
 
