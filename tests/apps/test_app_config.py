@@ -59,8 +59,17 @@ def test_the_board_leaves_out_the_headline_and_kpis_without_values_and_shows_the
     ]
 
 
-def test_letters_without_a_governed_kpi_are_named() -> None:
-    assert CONFIG.sqdcp_letters_without_kpis() == ["Safety", "Delivery", "People"]
+def test_every_sqdcp_letter_has_governed_kpis() -> None:
+    assert CONFIG.sqdcp_letters_without_kpis() == []
+
+
+def test_letters_without_a_governed_kpi_are_named(tmp_path: Path) -> None:
+    document = yaml.safe_load(APPS_CONFIG.read_text(encoding="utf-8"))
+    document["scorecard"]["board"] = [g for g in document["scorecard"]["board"] if g.get("letter") not in ("S", "P")]
+    path = tmp_path / "apps.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    assert load_app_config(path).sqdcp_letters_without_kpis() == ["Safety", "People"]
 
 
 @pytest.mark.parametrize(
