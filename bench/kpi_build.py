@@ -316,20 +316,30 @@ def generate_plant(plant_id: str, scale: Scale, seed: int = 20260601) -> PlantDa
     history["bronze.mes.machine_states"], new["bronze.mes.machine_states"] = split(
         "bronze.mes.machine_states", states, starts >= cut_s, "states")
 
-    n_slices = len(slice_start)
-    order_ids = np.concatenate([np.char.add(f"{p[0]}-", p[1].astype(str)) for p in count_parts]).astype(object)
-    produced = np.concatenate([p[3] for p in count_parts])
-    scrap = np.concatenate([p[4] for p in count_parts])
-    rework = np.concatenate([p[5] for p in count_parts])
+    # An hour slice that is the first pass through a repeated local hour (clocks going back) has the same local start
+    # and end: an MES logging wall-clock times reports it together with the second pass, as one interval.
+    folded = np.nonzero(slice_end_local <= slice_start_local)[0]
+    assert (folded + 1 < len(slice_start)).all() and (slice_start[folded + 1] == slice_end[folded]).all()
+    slice_kept = np.ones(len(slice_start), bool)
+    slice_kept[folded] = False
+    for part in count_parts:
+        for quantities in part[3:]:
+            quantities[folded + 1] += quantities[folded]
+    n_slices = int(slice_kept.sum())
+    order_ids = np.concatenate([np.char.add(f"{p[0]}-", p[1][slice_kept].astype(str)) for p in count_parts]).astype(object)
+    produced = np.concatenate([p[3][slice_kept] for p in count_parts])
+    scrap = np.concatenate([p[4][slice_kept] for p in count_parts])
+    rework = np.concatenate([p[5][slice_kept] for p in count_parts])
     counts = {"asset_local_id": np.repeat(np.array([p[0] for p in count_parts], dtype=object), n_slices),
               "order_id": order_ids,
-              "material_local_id": np.array(material_ids, dtype=object)[np.concatenate([p[2] for p in count_parts])],
-              "interval_start_local": np.tile(slice_start_local, len(count_parts)),
-              "interval_end_local": np.tile(slice_end_local, len(count_parts)),
+              "material_local_id": np.array(material_ids, dtype=object)[
+                  np.concatenate([p[2][slice_kept] for p in count_parts])],
+              "interval_start_local": np.tile(slice_start_local[slice_kept], len(count_parts)),
+              "interval_end_local": np.tile(slice_end_local[slice_kept], len(count_parts)),
               "produced_qty": produced, "good_qty": produced - scrap - rework, "scrap_qty": scrap,
               "rework_qty": rework}
     history["bronze.mes.production_counts"], new["bronze.mes.production_counts"] = split(
-        "bronze.mes.production_counts", counts, np.tile(slice_start >= cut_s, len(count_parts)), "counts")
+        "bronze.mes.production_counts", counts, np.tile(slice_start[slice_kept] >= cut_s, len(count_parts)), "counts")
 
     sensor_tables = ([], [])
     reading_at = pa.array(sensor_times * 1_000_000, pa.timestamp("us", tz="UTC"))

@@ -27,6 +27,7 @@ from typing import Any
 from deltalake import DeltaTable
 
 from bench.extract_ingest import HEADER
+from bench import kpi_build
 from bench.kpi_build import run_dbt
 from bench.report import Measurement, add
 from catalog.contracts import get_contract
@@ -63,6 +64,7 @@ def _master_codes(lake: Path, contract_id: str, column: str) -> list[str]:
 def run(report: dict[str, Any], scale: str) -> None:
     run_batch(report, scale)
     run_pipeline(report)
+    run_build_at_scale(report, scale)
 
 
 def run_batch(report: dict[str, Any], scale: str) -> None:
@@ -148,3 +150,40 @@ def run_pipeline(report: dict[str, Any]) -> None:
                             target="<= 25%", met=share <= 0.25,
                             notes=f"{ge_n} GE suite checks {ge_s:.1f}s + dbt tests {tests_s:.1f}s (dbt build "
                                   f"{min(build_s):.1f}s - dbt run {min(run_s):.1f}s) of a {job_s:.1f}s Dagster job"))
+
+
+def _build_minus_run(work: Path, *args: str) -> tuple[float, float]:
+    """(`dbt run` seconds, `dbt build` seconds) of the KPI library with `args`, as the pipeline builds (no unit
+    tests), alternately on the same warehouse, best of two each; parsed once first (new vars make dbt parse again)."""
+    run_dbt(work, "parse", *args)
+    run_s, build_s = [], []
+    for _ in range(2):
+        run_s.append(run_dbt(work, "run", *kpi_build.KPI_SELECTION, *args)[0])
+        build_s.append(run_dbt(work, "build", *kpi_build.KPI_SELECTION, "--exclude-resource-type", "unit_test",
+                               *args)[0])
+    return min(run_s), min(build_s)
+
+
+def run_build_at_scale(report: dict[str, Any], scale: str) -> None:
+    """The dbt tests' share of the KPI library's build on the KPI benchmark's bronze (`--scale full`: 480 assets x
+    365 days, the bench network's asset-days): the full rebuild of all history, and the daily run of one more
+    production day (the partition vars) on top of it. Tests = `dbt build` - `dbt run`, CLI wall time."""
+    history, new_day, rows = kpi_build._prepare(scale)
+    shape = (f"{kpi_build.SCALES[scale].assets_per_plant * len(kpi_build.PLANTS)} assets x "
+             f"{kpi_build.SCALES[scale].days} days, {rows['bronze.mes.machine_states']:,} machine states")
+    print(f"quality overhead in the KPI build ({shape})", flush=True)
+    work = kpi_build._fresh_copy(history, history.parent / "work_checks")
+    run_dbt(work, "seed")
+    run_s, build_s = _build_minus_run(work)
+    tests_s = max(build_s - run_s, 0.0)
+    add(report, Measurement(f"dbt tests' share of the full KPI build, {scale} scale", tests_s / run_s * 100, "%",
+                            target="<= 25%", met=tests_s <= 0.25 * run_s,
+                            notes=f"{shape}: dbt build {build_s:.1f}s - dbt run {run_s:.1f}s = tests {tests_s:.1f}s"))
+    kpi_build.append_new_day(work, new_day)
+    day = kpi_build.production_days(kpi_build.SCALES[scale])[-1]
+    run_s, build_s = _build_minus_run(work, *kpi_build._dbt_vars(day))
+    tests_s = max(build_s - run_s, 0.0)
+    add(report, Measurement(f"dbt tests' share of the daily KPI run, {scale} scale", tests_s / run_s * 100, "%",
+                            target="<= 25%", met=tests_s <= 0.25 * run_s,
+                            notes=f"one production day ({day}) on {shape}: dbt build {build_s:.1f}s - dbt run "
+                                  f"{run_s:.1f}s = tests {tests_s:.1f}s"))

@@ -207,3 +207,28 @@ def test_running_one_partition_through_dagster_rebuilds_only_that_plant_and_day(
     assert run.dagster_run.tags["dagster/partition"] == str(key)
     materialized = {m.asset_key for m in run.asset_materializations_for_node("kpi_library_partition_build")}
     assert dg.AssetKey(["intermediate", "int_asset_shift_elements"]) in materialized
+
+
+# --- bounded tests: a partition run tests the rows it wrote (macros/test_window.sql) ---------------------------------
+
+
+def test_a_partition_runs_tests_check_its_window_and_a_full_build_checks_everything(tmp_path):
+    built = prebuilt("warehouse")
+    shutil.copytree(built.data_root / "lake", tmp_path / "lake")
+    shutil.copy(built.data_root / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    # a duplicated asset-shift on DE-STR's second day
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute(
+            "insert into main_intermediate.int_asset_shift_elements select * from "
+            "main_intermediate.int_asset_shift_elements where plant_id = 'DE-STR' and shift_date = ? limit 1", [DAY_2])
+
+    def key_test(*args: str) -> str:
+        run = run_dbt(tmp_path, "test", "--select", "int_asset_shift_elements,test_name:unique_combination_of_columns",
+                      *args)
+        assert "1 of 1" in run.stdout, run.stdout[-3000:]
+        return "FAIL 1" if "FAIL 1 " in run.stdout else "PASS" if run.returncode == 0 else run.stdout[-3000:]
+
+    assert key_test(*partition(DAY_1, "DE-STR")) == "PASS"  # the run's own rows are unique
+    assert key_test(*partition(DAY_2, "MX-MTY")) == "PASS"  # another plant's window
+    assert key_test(*partition(DAY_2, "DE-STR")) == "FAIL 1"
+    assert key_test() == "FAIL 1"  # a build of all history tests all of it

@@ -3,7 +3,7 @@
 --
 -- A view over the incremental int_asset_shift_elements, which holds them: the published columns without a second
 -- copy of every asset-shift (the contract holds the view to this column list).
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'test_window': in_partition()}) }}
 
 with
 

@@ -7,7 +7,7 @@
 -- one row of sums, so it costs nothing to build, is always consistent with the elements, and a reader's filter on
 -- grain, entity or period reaches the rollup table, while the KPI id selects only that KPI's union branch. A table
 -- would write every rollup row once per KPI (about 11 M rows for a year of 480 assets, the slowest step of a build).
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'test_window': overlaps_partition_periods('period_start', 'period_end')}) }}
 
 with
 

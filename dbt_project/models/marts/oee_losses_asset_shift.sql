@@ -6,7 +6,7 @@
 --
 -- A view over the published elements: the steps are columns of kpi_elements_asset_shift, so this shape costs
 -- nothing to build and can never disagree with them (writing it as a table would copy every asset-shift ten times).
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'test_window': in_partition()}) }}
 
 with
 

@@ -1,7 +1,7 @@
 -- Published: the SQDCP board per plant (and line, where a KPI has lines) and production day: each governed KPI the
 -- catalog files under a letter (`sqdcp:` in catalog/kpis), with its target and red or green by the KPI's trend.
 -- A view over kpi_values, so the board never disagrees with the KPI table.
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'test_window': in_partition(date_column='day')}) }}
 
 with
 

@@ -1,4 +1,7 @@
 -- The summed elements of every grain of the KPI table: the asset-shift rows as they are, and the rollups above them.
+-- A partition run tests the periods it recomputed (macros/test_window.sql).
+{{ config(meta={'test_window': overlaps_partition_periods('period_start', 'period_end')}) }}
+
 with
 
 asset_shifts as (

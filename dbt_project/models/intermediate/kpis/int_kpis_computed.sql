@@ -2,6 +2,9 @@
 -- numerator and denominator (value = numerator / denominator) and its coverage. Formulas come from
 -- catalog/kpis/*.yaml through macros/generated/kpi_formulas.sql; the unit tests beside this model are generated from
 -- the worked examples of the same definitions.
+-- A partition run tests the periods it recomputed (macros/test_window.sql).
+{{ config(meta={'test_window': overlaps_partition_periods('period_start', 'period_end')}) }}
+
 with
 
 rolled_up as (

@@ -24,10 +24,11 @@ renamed as (
         ingested_at
 
     from source
-    -- The day before the window too: a count interval early on the window's first day belongs to the night shift
-    -- that started the day before; the day after, for the states of the window's last night shift.
+    -- Days before the window too: the counts read for the orders due in the window (order_lookback_days before it,
+    -- see stg_mes__production_counts) need their shifts, and the earliest of them may belong to a night shift that
+    -- started the day before; the day after, for the states of the window's last night shift.
     where {{ in_partition_plants() }}
-        and {{ in_partition_days('shift_date', days_before=1, days_after=1) }}
+        and {{ in_partition_days('shift_date', days_before=var('order_lookback_days') + 1, days_after=1) }}
 
 )
 
