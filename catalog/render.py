@@ -658,11 +658,12 @@ def _kpi_definitions_macro(kpis: dict[str, dict[str, Any]]) -> str:
 def _check_parameters(path: Path, kpi: dict[str, Any]) -> None:
     """A definition's ``parameters``: named numbers or strings that the models computing its elements read."""
     parameters = kpi.get("parameters", {})
-    if not isinstance(parameters, dict):
-        raise ValueError(f"{path}: parameters must be a mapping of names to values")
-    for name, value in parameters.items():
-        if not str(name).isidentifier() or isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError(f"{path}: parameter {name!r} must be an identifier with a number or string value")
+    valid = isinstance(parameters, dict) and all(
+        str(name).isidentifier() and isinstance(value, int | float | str) and not isinstance(value, bool)
+        for name, value in parameters.items()
+    )
+    if not valid:
+        raise ValueError(f"{path}: parameters must map identifiers to numbers or strings")
 
 
 def _check_energy_meter(path: Path, kpi: dict[str, Any], catalog_dir: Path) -> None:
