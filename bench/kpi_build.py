@@ -45,10 +45,7 @@ from deltalake import DeltaTable, WriterProperties, write_deltalake
 from catalog import CATALOG_DIR
 from catalog.contracts import get_contract, load_contracts
 from catalog.plants import load_plants
-from catalog.render import DBT_PROJECT_DIR, dbt_env, delta_extension_path, load_kpi_definitions
-
-# The longest a meter reading may lie before a shift boundary (dbt var energy_meter_max_gap_s).
-ENERGY_GAP_S = 900
+from catalog.render import DBT_PROJECT_DIR, dbt_env, delta_extension_path, energy_meter, load_kpi_definitions
 
 PLANTS = ("DE-STR", "MX-MTY", "SG-SIN", "US-OHI")
 START_DATE = dt.date(2025, 6, 1)
@@ -646,15 +643,17 @@ def pandas_kpis(data_root: Path) -> pd.DataFrame:
     elements["aubt_s"] = elements["aupt_s"] + elements["adet_s"]
     elements["gp"], elements["ip"] = elements["gq"], elements["pq"]
 
-    # energy: the meter at each shift boundary (last reading at most the gap before it)
-    meter = read("sensor/readings", filters=[("tag", "=", "energy_kwh")])[
+    # energy: the meter at each shift boundary (last reading at most the gap before it; both from the catalog)
+    meter_spec = energy_meter()
+    gap = pd.Timedelta(seconds=meter_spec.max_gap_s)
+    meter = read("sensor/readings", filters=[("tag", "=", meter_spec.tag)])[
         ["plant_id", "asset_local_id", "reading_at", "value"]].sort_values("reading_at")
     energy = {}
     for boundary in ("start", "end"):
         points = elements.reset_index()[[*keys, boundary]].sort_values(boundary)
         points[boundary] = points[boundary].astype(meter["reading_at"].dtype)
         found = pd.merge_asof(points, meter, left_on=boundary, right_on="reading_at",
-                              by=["plant_id", "asset_local_id"], tolerance=pd.Timedelta(seconds=ENERGY_GAP_S))
+                              by=["plant_id", "asset_local_id"], tolerance=gap)
         energy[boundary] = found.set_index(keys)["value"]
     delta = energy["end"] - energy["start"]
     metered = (delta >= 0).reindex(elements.index, fill_value=False)

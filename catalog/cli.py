@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from catalog.governance import GovernanceError, parse_config
     from catalog.masterdata import MappingError, load_mappings
+    from catalog.render import load_kpi_definitions
 
     try:
         contracts = load_contracts(args.catalog_dir / "contracts")
@@ -173,6 +174,12 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"invalid: {exc}")
         return 1
     print(f"ok  mappings ({', '.join(f'{kind} {len(entries)}' for kind, entries in mappings.items())})")
+    try:  # what the renderer checks before writing SQL from a definition (ids, factors, parameters)
+        kpis = load_kpi_definitions(args.catalog_dir)
+    except (ValueError, KeyError) as exc:
+        print(f"invalid KPI definition: {exc}")
+        return 1
+    print(f"ok  KPI definitions ({len(kpis)})")
     print("ok  governance config")
     return 0
 

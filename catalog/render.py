@@ -10,8 +10,9 @@ The catalog YAML is the source of truth. This module renders, into ``dbt_project
   models. Unit tests stay hand-written beside them (``_<folder>__unit_tests.yml``);
 - the governed lookups as dbt seeds, from the plant profiles and mappings: ``seeds/catalog/*.csv`` and their
   properties file (column types, keys);
-- from ``catalog/kpis/*.yaml``: the value, numerator and denominator macros of every KPI, its approved range and the
-  list of KPIs the long KPI table publishes (``macros/generated/kpi_formulas.sql``), and one dbt unit test per worked
+- from ``catalog/kpis/*.yaml``: the value, numerator and denominator macros of every KPI, its approved range, the
+  list of KPIs the long KPI table publishes and the definitions' parameters (``kpi_parameter``: energy per good unit's
+  meter tag and longest reading gap) (``macros/generated/kpi_formulas.sql``), and one dbt unit test per worked
   example of a definition (``models/intermediate/kpis/_int_kpis_computed__unit_tests.yml``).
 
 ``python -m catalog.render`` rewrites the generated files; ``python -m catalog.render --check`` writes nothing and
@@ -472,6 +473,9 @@ _DEFAULT_COVERAGE = {"numerator": "covered_s", "denominator": "pot_s"}
 _LEVELS = ["asset", "line", "plant", "enterprise"]
 _PERIODS = ["shift", "day", "week", "month"]
 _SQDCP_LETTERS = ["S", "Q", "D", "C", "P"]
+# The KPI whose elements read the energy meter, and the parameters of its definition that say how.
+ENERGY_KPI = "energy_per_good_unit"
+ENERGY_METER_PARAMETERS = ("meter_tag", "meter_max_gap_s")
 
 # A formula term is a sum of element columns ("apt_s + adet_s"); nothing else may reach the SQL.
 _TERM_SEPARATOR = "+"
@@ -651,6 +655,33 @@ def _kpi_definitions_macro(kpis: dict[str, dict[str, Any]]) -> str:
     )
 
 
+def _check_parameters(path: Path, kpi: dict[str, Any]) -> None:
+    """A definition's ``parameters``: named numbers or strings that the models computing its elements read."""
+    parameters = kpi.get("parameters", {})
+    valid = isinstance(parameters, dict) and all(
+        str(name).isidentifier() and isinstance(value, int | float | str) and not isinstance(value, bool)
+        for name, value in parameters.items()
+    )
+    if not valid:
+        raise ValueError(f"{path}: parameters must map identifiers to numbers or strings")
+
+
+def _check_energy_meter(path: Path, kpi: dict[str, Any], catalog_dir: Path) -> None:
+    """The meter parameters of energy per good unit: a kWh counter tag of the sensor-tag mapping and a positive
+    whole number of seconds (the warehouse buckets readings by it)."""
+    parameters = kpi.get("parameters") or {}
+    missing = [name for name in ENERGY_METER_PARAMETERS if name not in parameters]
+    if missing:
+        raise ValueError(f"{path}: parameters must set {', '.join(missing)}")
+    tags = _load_yaml(catalog_dir / "mappings" / "sensor_tags.yaml")["enterprise_tags"]
+    tag = parameters["meter_tag"]
+    if tag not in tags or tags[tag]["unit"] != "kWh":
+        raise ValueError(f"{path}: meter_tag {tag!r} must be a kWh tag of enterprise_tags in sensor_tags.yaml")
+    gap = parameters["meter_max_gap_s"]
+    if not isinstance(gap, int) or isinstance(gap, bool) or gap <= 0:
+        raise ValueError(f"{path}: meter_max_gap_s {gap!r} must be a positive whole number of seconds")
+
+
 def load_kpi_definitions(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
     """Every KPI definition of ``catalog/kpis``, by id (sorted), checked enough to render SQL from it."""
     kpis = {}
@@ -658,12 +689,48 @@ def load_kpi_definitions(catalog_dir: Path = CATALOG_DIR) -> dict[str, dict[str,
         kpi = _load_yaml(path)
         if not str(kpi["id"]).isidentifier() or kpi["id"] != path.stem:
             raise ValueError(f"{path}: KPI id {kpi['id']!r} must be an identifier and the file name")
+        _check_parameters(path, kpi)
+        if kpi["id"] == ENERGY_KPI:
+            _check_energy_meter(path, kpi, catalog_dir)
         kpis[kpi["id"]] = kpi
     for kpi in kpis.values():
         for factor in kpi["formula"].get("factors", []):
             if factor not in kpis:
                 raise ValueError(f"KPI {kpi['id']}: factor {factor!r} has no definition")
     return dict(sorted(kpis.items()))
+
+
+@dataclass(frozen=True)
+class EnergyMeter:
+    """How energy per good unit reads the energy meter (the ``parameters`` of its definition)."""
+
+    tag: str  # enterprise tag of the cumulative kWh counter
+    max_gap_s: int  # a reading stands for a shift boundary when it lies at most this many seconds before it
+
+
+def energy_meter(catalog_dir: Path = CATALOG_DIR) -> EnergyMeter:
+    """The energy meter of ``catalog/kpis/energy_per_good_unit.yaml``, for the simulator's truth and the benchmark
+    (dbt reads the same values through the generated ``kpi_parameter`` macro)."""
+    parameters = load_kpi_definitions(catalog_dir)[ENERGY_KPI]["parameters"]
+    return EnergyMeter(tag=parameters["meter_tag"], max_gap_s=parameters["meter_max_gap_s"])
+
+
+def _kpi_parameters_macro(kpis: dict[str, dict[str, Any]]) -> str:
+    parameters = {kpi_id: dict(kpi["parameters"]) for kpi_id, kpi in kpis.items() if kpi.get("parameters")}
+    return (
+        "{# The parameters of the KPI definitions, for the models that compute their elements: kpi_parameter(kpi_id,\n"
+        "   name) returns one and fails compilation when the catalog has no such parameter. #}\n"
+        "{% macro kpi_parameters() -%}\n"
+        f"    {{{{ return({parameters!r}) }}}}\n"
+        "{%- endmacro %}\n"
+        "{% macro kpi_parameter(kpi_id, name) -%}\n"
+        "    {%- set parameters = kpi_parameters().get(kpi_id, {}) -%}\n"
+        "    {%- if name not in parameters -%}\n"
+        '        {{ exceptions.raise_compiler_error("catalog/kpis/" ~ kpi_id ~ ".yaml has no parameter " ~ name) }}\n'
+        "    {%- endif -%}\n"
+        "    {{ return(parameters[name]) }}\n"
+        "{%- endmacro %}\n"
+    )
 
 
 def _loss_categories_file(catalog_dir: Path) -> GeneratedFile:
@@ -780,7 +847,7 @@ def _kpi_file(catalog_dir: Path) -> GeneratedFile:
         "    and, applied to summed columns, as the ratio of sums of any rollup. -#}\n"
     )
     parts = [header, *(_kpi_macros(kpi, kpis) for kpi in kpis.values())]
-    parts += [_kpi_ranges_macro(kpis), _kpi_definitions_macro(kpis)]
+    parts += [_kpi_ranges_macro(kpis), _kpi_definitions_macro(kpis), _kpi_parameters_macro(kpis)]
     return GeneratedFile(_MACROS_SUBDIR / "kpi_formulas.sql", "\n".join(parts))
 
 

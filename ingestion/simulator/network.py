@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from catalog.plants import PlantProfile as CatalogPlant
+from catalog.render import energy_meter
 
 from .config import NetworkConfig, load_network_config
 from .erp import costs_in_force
@@ -64,7 +65,7 @@ from .ground_truth import (
 from .landing import ExtractFile, LandingWriter, atomic_path, write_bytes
 from .local_oee import local_figures, reported
 from .model import SimulatedPlant
-from .profiles import load_mappings, load_plant_profiles
+from .profiles import DEFAULT_CATALOG_DIR, load_mappings, load_plant_profiles
 from .sensors import TAGS, AssetSignal, MeteredEnergy, SensorModel, SensorReading, asset_signals, iter_readings
 from .simulation import plant_profile, simulate_plant
 
@@ -436,7 +437,8 @@ def generate_network(
     sensor_writer = _SensorTruthWriter(truth_files["sensor_readings"], signals)
     no_asset_shifts = ASSET_SHIFT_SCHEMA.empty_table().select(list(ENERGY_INPUT_COLUMNS))
     asset_shifts = pa.concat_tables(energy_inputs or [no_asset_shifts])
-    energy = MeteredEnergy(signals, shift_boundaries(asset_shifts))
+    meter = energy_meter(Path(catalog_dir or DEFAULT_CATALOG_DIR))
+    energy = MeteredEnergy(signals, shift_boundaries(asset_shifts), meter)
     model = SensorModel(signals, config.seed, config.sensor_interval_s)
     started = time.perf_counter()
     if signals:

@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from catalog.render import EnergyMeter
+
 from .model import SimulatedPlant
 from .randomness import numpy_stream, stream
 
@@ -36,9 +38,6 @@ LOAD_BY_STATE = np.array([0.9, 0.3, 0.35, 0.04, 0.15, 0.15, 0.15, 0.05, 0.05])
 RUNNING = 0
 TEMPERATURE_TIME_CONSTANT_S = 20 * 60
 BREAKDOWN_PRECURSOR_S = 30 * 60
-# A meter reading counts for a shift boundary when it is at most this old (catalog/kpis/energy_per_good_unit.yaml;
-# the dbt var energy_meter_max_gap_s, which a test holds equal to it).
-METER_MAX_GAP_S = 900
 BLOCK_SAMPLES = 600_000  # samples (x 4 tags) per block: about 20 MB per float array
 DAY = 86_400
 
@@ -235,15 +234,22 @@ def iter_readings(model: SensorModel) -> Iterator[SensorReading]:
 
 
 class MeteredEnergy:
-    """The energy of every asset-shift as catalog/kpis/energy_per_good_unit.yaml defines it: the `energy_kwh` meter at
-    the shift's end minus the meter at its start, each the last reading at or before that instant and at most
-    `METER_MAX_GAP_S` old; unknown (not metered) without both readings or when the counter ran backwards.
+    """The energy of every asset-shift as catalog/kpis/energy_per_good_unit.yaml defines it: the meter (`meter.tag`)
+    at the shift's end minus the meter at its start, each the last reading at or before that instant and at most
+    `meter.max_gap_s` old; unknown (not metered) without both readings or when the counter ran backwards. `meter`
+    comes from the definition's parameters (catalog.render.energy_meter), as the warehouse's does.
 
     Fed block by block in time order (`add`), then `finish`; `energy_kwh(...)` answers for one asset-shift.
     """
 
-    def __init__(self, signals: Sequence[AssetSignal], boundaries: Mapping[tuple[str, str], np.ndarray]) -> None:
+    def __init__(
+        self, signals: Sequence[AssetSignal], boundaries: Mapping[tuple[str, str], np.ndarray], meter: EnergyMeter
+    ) -> None:
         # boundaries[(plant_id, asset_local_id)]: the sorted, unique shift starts and ends of the asset (epoch s)
+        if meter.tag not in TAGS:
+            raise ValueError(f"the energy meter tag {meter.tag!r} is not among the simulated tags {TAGS}")
+        self.meter = meter
+        self.meter_column = TAGS.index(meter.tag)
         self.index = {(s.plant_id, s.asset_local_id): i for i, s in enumerate(signals)}
         empty = np.empty(0, dtype=np.int64)
         self.boundaries = [boundaries.get((s.plant_id, s.asset_local_id), empty) for s in signals]
@@ -252,12 +258,11 @@ class MeteredEnergy:
         self.meter_at: list[dict[int, float]] = [{} for _ in signals]
 
     def add(self, block: SensorBlock) -> None:
-        meter = TAGS.index("energy_kwh")
         for i, bounds in enumerate(self.boundaries):
             seen = block.active[:, i]
             if not seen.any():
                 continue
-            times, values = block.times[seen], block.values[seen, i, meter]
+            times, values = block.times[seen], block.values[seen, i, self.meter_column]
             if self.last[i] is not None:
                 times = np.concatenate([[self.last[i][0]], times])
                 values = np.concatenate([[self.last[i][1]], values])
@@ -277,7 +282,7 @@ class MeteredEnergy:
     def _resolve(self, i: int, bounds: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
         before = np.searchsorted(times, bounds, side="right") - 1
         for boundary, k in zip(bounds.tolist(), before.tolist()):
-            if k >= 0 and boundary - int(times[k]) <= METER_MAX_GAP_S:
+            if k >= 0 and boundary - int(times[k]) <= self.meter.max_gap_s:
                 self.meter_at[i][boundary] = float(values[k])
 
     def energy_kwh(self, plant_id: str, asset_local_id: str, start: int, end: int) -> float | None:

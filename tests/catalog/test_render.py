@@ -17,6 +17,7 @@ from catalog.render import (
     DBT_PROJECT_DIR,
     dbt_env,
     delta_extension_path,
+    energy_meter,
     formula_columns,
     generated_files,
     load_kpi_definitions,
@@ -171,6 +172,63 @@ def test_a_kpi_with_an_unknown_element_expression_fails_rendering(catalog_copy, 
 
     with pytest.raises(ValueError, match="must be element columns joined by"):
         render_all(catalog_dir=catalog_copy, dbt_project_dir=tmp_path / "dbt")
+
+
+def _kpi_parameters(kpi_file_content: str) -> dict:
+    body = kpi_file_content[kpi_file_content.index("{% macro kpi_parameters() -%}"):]
+    return ast.literal_eval(body[body.index("return(") + 7 : body.index(") }}")])
+
+
+def test_the_energy_meter_reaches_dbt_only_as_the_kpi_definitions_parameters(rendered_project, catalog_copy):
+    meter = energy_meter()
+    committed = (DBT_PROJECT_DIR / "macros" / "generated" / "kpi_formulas.sql").read_text(encoding="utf-8")
+    assert _kpi_parameters(committed)["energy_per_good_unit"] == {
+        "meter_tag": meter.tag, "meter_max_gap_s": meter.max_gap_s
+    }
+    # the model reads the generated macro; no dbt var repeats the values
+    model = (DBT_PROJECT_DIR / "models" / "intermediate" / "int_asset_shift_energy_metered.sql").read_text()
+    assert "kpi_parameter('energy_per_good_unit', 'meter_max_gap_s')" in model
+    assert "kpi_parameter('energy_per_good_unit', 'meter_tag')" in model
+    assert "var(" not in model
+    dbt_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    assert not [name for name in dbt_vars if "meter" in name]
+
+    # a changed definition changes the generated macro (and nothing else), and check mode reports it
+    kpi = catalog_copy / "kpis" / "energy_per_good_unit.yaml"
+    kpi.write_text(kpi.read_text(encoding="utf-8").replace(f"meter_max_gap_s: {meter.max_gap_s}", "meter_max_gap_s: 600"))
+    assert energy_meter(catalog_copy).max_gap_s == 600
+    (changed,) = [f for f in generated_files(catalog_dir=catalog_copy) if f.path.name == "kpi_formulas.sql"]
+    assert _kpi_parameters(changed.content)["energy_per_good_unit"]["meter_max_gap_s"] == 600
+    assert render_all(check=True, catalog_dir=catalog_copy, dbt_project_dir=rendered_project) == [
+        "macros/generated/kpi_formulas.sql"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "error"),
+    [
+        ("meter_max_gap_s", "15 min", "positive whole number of seconds"),
+        ("meter_max_gap_s", "0", "positive whole number of seconds"),
+        ("meter_tag", "power_kw", "must be a kWh tag"),  # a tag of the mapping, but not a kWh counter
+        ("meter_tag", "energy_mwh", "must be a kWh tag"),
+    ],
+)
+def test_an_invalid_energy_meter_parameter_fails_validation(catalog_copy, parameter, value, error):
+    kpi = catalog_copy / "kpis" / "energy_per_good_unit.yaml"
+    document = yaml.safe_load(kpi.read_text(encoding="utf-8"))
+    old = f"{parameter}: {document['parameters'][parameter]}"
+    kpi.write_text(kpi.read_text(encoding="utf-8").replace(old, f"{parameter}: {value}"))
+
+    with pytest.raises(ValueError, match=error):
+        load_kpi_definitions(catalog_copy)
+
+
+def test_energy_per_good_unit_must_name_its_meter(catalog_copy):
+    kpi = catalog_copy / "kpis" / "energy_per_good_unit.yaml"
+    kpi.write_text(kpi.read_text(encoding="utf-8").replace("  meter_tag: energy_kwh\n", ""))
+
+    with pytest.raises(ValueError, match="parameters must set meter_tag"):
+        load_kpi_definitions(catalog_copy)
 
 
 def test_each_plants_local_oee_formula_becomes_sql_with_the_cause_of_each_deviation():

@@ -9,6 +9,7 @@ disagree.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,10 +20,9 @@ from test_simulator_reader import plant_ids, read_extract, truth
 
 from catalog.contracts import load_contracts
 from catalog.plants import load_plants
-from catalog.render import DBT_PROJECT_DIR
+from catalog.render import energy_meter
 from ingestion.extracts import ingest_table
 from ingestion.simulator import generate_network, load_mappings
-from ingestion.simulator.sensors import METER_MAX_GAP_S
 
 PLANTS = ("DE-STR", "MX-MTY", "US-OHI")
 CATALOG = Path(__file__).resolve().parents[2] / "catalog"
@@ -155,24 +155,20 @@ def test_the_plant_day_truth_is_what_the_extracts_say(ci_root: Path) -> None:
     assert any(r["orders_due"] for r in rows) and any(r["on_time_in_full"] for r in rows if r["orders_due"])
 
 
-def test_the_energy_truth_is_the_meter_advance_over_each_shift_as_the_catalog_defines_it(ci_root: Path) -> None:
-    # catalog/kpis/energy_per_good_unit.yaml: meter at the shift's end minus meter at its start, each the last reading
-    # at or before the instant and at most 15 min (the dbt var energy_meter_max_gap_s) old
-    max_gap_s = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
-        "energy_meter_max_gap_s"
-    ]
-    assert METER_MAX_GAP_S == max_gap_s
+def _assert_energy_truth_is_the_meter_advance(root: Path, meter_tag: str, max_gap_s: int) -> dict[tuple, dict]:
+    """catalog/kpis/energy_per_good_unit.yaml: meter at the shift's end minus meter at its start, each the last reading
+    at or before the instant and at most `max_gap_s` old; recomputed from the true readings. Returns the truth rows."""
     meters: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
-    for r in sorted(truth(ci_root, "sensor_readings"), key=lambda r: r["ts"]):
-        if r["tag"] == "energy_kwh":
+    for r in sorted(truth(root, "sensor_readings"), key=lambda r: r["ts"]):
+        if r["tag"] == meter_tag:
             meters[f"{r['plant_id']}:{r['asset_local_id']}"].append((r["ts"], r["value"]))
 
     def meter_at(asset_id: str, instant: dt.datetime) -> float | None:
         before = [(ts, value) for ts, value in meters[asset_id] if ts <= instant]
         return before[-1][1] if before and (instant - before[-1][0]).total_seconds() <= max_gap_s else None
 
-    energy = {(r["asset_id"], r["shift_date"], r["shift_code"]): r for r in truth(ci_root, "asset_shift_energy")}
-    shifts = truth(ci_root, "asset_shift")
+    energy = {(r["asset_id"], r["shift_date"], r["shift_code"]): r for r in truth(root, "asset_shift_energy")}
+    shifts = truth(root, "asset_shift")
     assert len(energy) == len(shifts)
     for shift in shifts:
         start = meter_at(shift["asset_id"], shift["shift_started_at"])
@@ -182,6 +178,12 @@ def test_the_energy_truth_is_the_meter_advance_over_each_shift_as_the_catalog_de
         if row["is_metered"]:
             assert row["energy_kwh"] == end - start and row["metered_gq"] == shift["gq"]
             assert row["energy_per_good_unit"] == (row["energy_kwh"] / shift["gq"] if shift["gq"] else None)
+    return energy
+
+
+def test_the_energy_truth_is_the_meter_advance_over_each_shift_as_the_catalog_defines_it(ci_root: Path) -> None:
+    meter = energy_meter()  # the parameters of catalog/kpis/energy_per_good_unit.yaml, which dbt is generated from
+    energy = _assert_energy_truth_is_the_meter_advance(ci_root, meter.tag, meter.max_gap_s)
 
     # the plant-day figure is the ratio of sums over the metered asset-shifts of the production day
     for day in truth(ci_root, "plant_day"):
@@ -193,6 +195,24 @@ def test_the_energy_truth_is_the_meter_advance_over_each_shift_as_the_catalog_de
         else:
             assert day["energy_kwh"] is None
     assert sum(1 for r in energy.values() if r["energy_per_good_unit"]) >= 40
+
+
+def test_the_simulators_meter_gap_is_the_catalogs(ci_root: Path, tmp_path: Path) -> None:
+    # the same network with a catalog whose definition allows a 2 min gap: the simulator follows the catalog, and
+    # boundaries whose last 5-min reading is older than that are no longer metered
+    catalog = tmp_path / "catalog"
+    shutil.copytree(CATALOG, catalog, ignore=shutil.ignore_patterns("__pycache__", "*.py", "governance"))
+    kpi = catalog / "kpis" / "energy_per_good_unit.yaml"
+    kpi.write_text(kpi.read_text(encoding="utf-8").replace(f"meter_max_gap_s: {energy_meter().max_gap_s}",
+                                                           "meter_max_gap_s: 120"))
+    meter = energy_meter(catalog)
+    assert meter.max_gap_s == 120
+    generate_network("ci", tmp_path / "out", catalog_dir=catalog)
+
+    narrow = _assert_energy_truth_is_the_meter_advance(tmp_path / "out", meter.tag, meter.max_gap_s)
+    wide = {(r["asset_id"], r["shift_date"], r["shift_code"]): r for r in truth(ci_root, "asset_shift_energy")}
+    assert narrow.keys() == wide.keys()
+    assert 0 < sum(r["is_metered"] for r in narrow.values()) < sum(r["is_metered"] for r in wide.values())
 
 
 # --- every new table through the real ingestion ------------------------------------------------------------------

@@ -1,7 +1,10 @@
 -- Energy per asset and shift from the asset's energy meter (a cumulative counter): the counter at the shift's end
--- minus the counter at its start, each the last reading at or before that instant and at most
--- var('energy_meter_max_gap_s') old. Consecutive shifts therefore add up to the meter's advance over their whole
--- span, with nothing counted twice or lost at a boundary.
+-- minus the counter at its start, each the last reading at or before that instant and at most meter_max_gap_s old.
+-- Consecutive shifts therefore add up to the meter's advance over their whole span, with nothing counted twice or
+-- lost at a boundary. The meter tag and the gap are parameters of catalog/kpis/energy_per_good_unit.yaml (the
+-- generated kpi_parameter macro).
+{%- set meter_tag = kpi_parameter('energy_per_good_unit', 'meter_tag') %}
+{%- set max_gap_us = kpi_parameter('energy_per_good_unit', 'meter_max_gap_s') * 1000000 %}
 with
 
 asset_shifts as (
@@ -19,10 +22,10 @@ meter_readings as (
         reading_at,
         value as counter_kwh,
         epoch_us(reading_at) as reading_us,
-        epoch_us(reading_at) // {{ var('energy_meter_max_gap_s') * 1000000 }} as gap_bucket
+        epoch_us(reading_at) // {{ max_gap_us }} as gap_bucket
 
     from {{ ref('stg_sensor__readings') }}
-    where tag = '{{ var("energy_meter_tag") }}'
+    where tag = '{{ meter_tag }}'
 
 ),
 
@@ -42,8 +45,8 @@ boundary_buckets as (
     select
         *,
         unnest([
-            boundary_us // {{ var('energy_meter_max_gap_s') * 1000000 }},
-            boundary_us // {{ var('energy_meter_max_gap_s') * 1000000 }} - 1
+            boundary_us // {{ max_gap_us }},
+            boundary_us // {{ max_gap_us }} - 1
         ]) as gap_bucket
 
     from boundaries
@@ -68,7 +71,7 @@ boundary_readings as (
         and boundary_buckets.asset_local_id = meter_readings.asset_local_id
         and boundary_buckets.gap_bucket = meter_readings.gap_bucket
     where meter_readings.reading_us <= boundary_buckets.boundary_us
-        and meter_readings.reading_us >= boundary_buckets.boundary_us - {{ var('energy_meter_max_gap_s') * 1000000 }}
+        and meter_readings.reading_us >= boundary_buckets.boundary_us - {{ max_gap_us }}
     group by all
 
 ),
