@@ -130,6 +130,8 @@ _KPI_FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("range", "range change", False),
     ("display", "display change", False),
     ("coverage", "coverage rule change", False),
+    # a definition's parameters (e.g. energy_per_good_unit's meter_max_gap_s) change its values
+    ("parameters", "parameter change", True),
     ("examples", "worked example change", False),
 )
 

@@ -69,6 +69,14 @@ def test_a_formula_change_is_breaking_and_a_target_change_is_not():
     assert changes[0].detail == "target: 0.9 -> 0.92"
 
 
+def test_a_parameter_change_is_breaking():
+    old = text(CATALOG_DIR / "kpis" / "energy_per_good_unit.yaml")
+    gap = old.replace("meter_max_gap_s: 900", "meter_max_gap_s: 600")
+    assert gap != old
+
+    assert categories(classify("kpi", old, gap)) == [("parameter change", True)]
+
+
 def test_every_mapping_change_is_breaking_and_named_by_plant_and_code():
     old = text(CATALOG_DIR / "mappings" / "machine_states.yaml")
     remapped = '  - {plant_id: DE-STR, local_code: "Pause", enterprise_state: NO_ORDER, valid_from: "2027-01-01"}\n'
