@@ -1,7 +1,17 @@
 """The app's display settings, `catalog/apps.yaml`: confidence threshold, period levels and the scorecard board.
 
 Kept in the catalog beside the KPI definitions so that what counts as a trustworthy figure is a reviewed catalog
-change, never a constant in a page.
+change, never a constant in a page. The file is the governed item `apps:config`, and the app honours its approval
+(`app_config_in_use`):
+
+- approved as it is: the file is used, nothing is said;
+- edited since its approval: the last approved version (kept in the governance snapshots) is used, and a banner names
+  the item, its status and the commands that would approve the edit;
+- never approved, or nothing approved can be trusted (the ledger fails verification, the snapshot is gone): the app
+  refuses to show KPIs, with a banner saying why and what to do;
+- `NORTHSTAR_APPS_CONFIG` (a development override) is used as it is, flagged "not governed" on every page.
+
+The catalog is the one `NORTHSTAR_CATALOG_ROOT` names when the settings are read (else the repository's).
 """
 
 from __future__ import annotations
@@ -15,8 +25,11 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from catalog import catalog_dir
+from catalog.governance import GovernanceError, Workspace, governed_content
+from catalog.governance.items import APPS_ITEM, short
+
 APPS_CONFIG_ENV = "NORTHSTAR_APPS_CONFIG"
-_DEFAULT_PATH = Path(__file__).resolve().parent.parent / "catalog" / "apps.yaml"
 
 PERIOD_LEVELS = ("shift", "day", "week", "month")  # docs/kpi-table.md: the period levels of kpi_values
 SQDCP_LETTERS = {"S": "Safety", "Q": "Quality", "D": "Delivery", "C": "Cost", "P": "People"}
@@ -97,15 +110,126 @@ class AppConfig:
 
 
 def apps_config_path() -> Path:
-    """`NORTHSTAR_APPS_CONFIG`, else the repository's `catalog/apps.yaml`."""
-    return Path(os.environ.get(APPS_CONFIG_ENV) or _DEFAULT_PATH)
+    """`NORTHSTAR_APPS_CONFIG` (a development override, not governed), else the catalog's `apps.yaml`."""
+    return Path(os.environ.get(APPS_CONFIG_ENV) or catalog_dir() / "apps.yaml")
 
 
 def load_app_config(path: Path) -> AppConfig:
     return AppConfig.from_document(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, path)
 
 
-# Settings change only through reviewed catalog releases; five minutes lets a release show up without a restart.
-@st.cache_data(ttl="5m", max_entries=4, show_spinner=False)
-def cached_app_config(path: str) -> AppConfig:
-    return load_app_config(Path(path))
+# How the settings in use relate to governance (ConfigInUse.mode).
+APPROVED = "approved"  # the catalog file, approved as it is
+LAST_APPROVED = "last approved version"  # the file is not approved as it is; its last approved content is used
+REFUSED = "refused"  # nothing approved to use: the pages show no KPIs
+NOT_GOVERNED = "not governed"  # the NORTHSTAR_APPS_CONFIG override
+
+
+@dataclass(frozen=True)
+class ConfigInUse:
+    """The app settings the pages use, where they come from, and what the user must be told about them."""
+
+    config: AppConfig | None  # None when refused
+    mode: str  # APPROVED | LAST_APPROVED | REFUSED | NOT_GOVERNED
+    state: str  # the governance status of the catalog file (`northstar catalog status`), or "not governed"
+    source: str  # the file, or which approved version of it
+    notice: str  # the banner text (Markdown); empty when the settings are approved as they are
+
+    @property
+    def item(self) -> str:
+        return APPS_ITEM
+
+
+def _parse(content: bytes, source: Path) -> AppConfig:
+    return AppConfig.from_document(yaml.safe_load(content.decode("utf-8")) or {}, source)
+
+
+def governed_app_config() -> ConfigInUse:
+    """The settings the app may use under governance (see the module docstring); never the unapproved file."""
+    override = os.environ.get(APPS_CONFIG_ENV)
+    if override:
+        path = Path(override)
+        return ConfigInUse(
+            load_app_config(path),
+            NOT_GOVERNED,
+            NOT_GOVERNED,
+            str(path),
+            f"**Not governed:** the app settings come from `{path}` (`{APPS_CONFIG_ENV}`, a development override), "
+            f"not from the approved `{APPS_ITEM}`. Thresholds and the board shown here are not approved; unset "
+            f"`{APPS_CONFIG_ENV}` to use the governed settings.",
+        )
+    root = catalog_dir()
+    path = root / "apps.yaml"
+    try:
+        governed = governed_content(APPS_ITEM, workspace=Workspace.of(root))
+    except GovernanceError as error:
+        remedy = "fix `governance.yaml` or the ledger (`northstar catalog validate`, `northstar catalog verify`)"
+        return _refused(path, "unreadable", f"the governance state cannot be read ({error})", remedy)
+    if governed.content is None:
+        return _refused(path, governed.state, governed.reason, governed.remedy)
+    approved = governed.approved
+    source = path if governed.current else Path(f"{path} as approved in P-{approved.proposal}")
+    try:
+        config = _parse(governed.content, source)
+    except (ValueError, yaml.YAMLError) as error:
+        remedy = f"propose and approve settings the app can read (`northstar catalog propose {APPS_ITEM}` ...)"
+        return _refused(path, governed.state, f"its approved content cannot be read by the app: {error}", remedy)
+    if governed.current:
+        return ConfigInUse(config, APPROVED, governed.state, str(path), "")
+    return ConfigInUse(
+        config,
+        LAST_APPROVED,
+        governed.state,
+        str(source),
+        f"**`{APPS_ITEM}` is {governed.state}**: {governed.reason}. The app ignores the edited `{path}` and uses the "
+        f"last approved version (P-{approved.proposal}, {short(approved.hash)}, approved by "
+        f"{' and '.join(approved.approvers)}). To use the edit: {governed.remedy}.",
+    )
+
+
+def _refused(path: Path, state: str, reason: str, remedy: str) -> ConfigInUse:
+    todo = f" To fix: {remedy}." if remedy else ""
+    return ConfigInUse(
+        None,
+        REFUSED,
+        state,
+        str(path),
+        f"**`{APPS_ITEM}` is {state}**: {reason}. The app shows no KPIs with app settings the governance body has "
+        f"not approved.{todo}",
+    )
+
+
+def _signature(path: Path) -> tuple[str, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+def _fingerprint() -> tuple:
+    """What `governed_app_config` depends on: the environment and the files it reads (changed: read again)."""
+    override = os.environ.get(APPS_CONFIG_ENV)
+    root = catalog_dir()
+    governance_dir = Workspace.of(root).governance_dir
+    files = (
+        [Path(override)]
+        if override
+        else [
+            root / "apps.yaml",
+            root / "governance.yaml",
+            governance_dir / "ledger.jsonl",
+            governance_dir / "snapshots",
+        ]
+    )
+    return override, str(root), str(governance_dir), tuple(_signature(path) for path in files)
+
+
+@st.cache_data(ttl="5m", max_entries=8, show_spinner=False)
+def _cached_app_config(fingerprint: tuple) -> ConfigInUse:
+    return governed_app_config()
+
+
+def app_config_in_use() -> ConfigInUse:
+    """`governed_app_config`, read again whenever the settings, the governance config or the ledger change."""
+    return _cached_app_config(_fingerprint())

@@ -1,4 +1,5 @@
-"""Streamlit building blocks the pages share: publication status, period picker, KPI metric and KPI table."""
+"""Streamlit building blocks the pages share: publication status, governance of the app settings, period picker, KPI
+metric and KPI table."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from apps.app_config import AppConfig
+from apps.app_config import APPROVED, REFUSED, AppConfig, ConfigInUse
 from apps.catalog_view import Kpi
 from apps.confidence import KpiCell
 from apps.data import BlockedCheck, Period, Publication
@@ -80,6 +81,17 @@ def publication_status(publication: Publication | None) -> None:
         title="Latest publication blocked",
         icon=":material/block:",
     )
+
+
+def app_settings_status(in_use: ConfigInUse) -> None:
+    """The governance status of the app settings (`apps:config`): nothing when they are approved as they are; a
+    warning when the last approved version or an ungoverned override is in use; an error when none can be used."""
+    if in_use.mode == APPROVED:
+        return
+    if in_use.mode == REFUSED:
+        st.error(in_use.notice, title=f"App settings not approved ({in_use.item})", icon=":material/gpp_bad:")
+        return
+    st.warning(in_use.notice, title=f"App settings: {in_use.mode} ({in_use.item})", icon=":material/policy:")
 
 
 def period_picker(config: AppConfig, periods_of: Callable[[str], Sequence[Period]]) -> Period:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from apps.app_config import AppConfig, load_app_config
+from apps.app_config import AppConfig
 from catalog.contracts import CONTRACTS_DIR, load_contracts
 
 _CHECKS_FAILED = (
@@ -61,10 +61,10 @@ def confidence_policy(config: AppConfig, contracts_dir: Path = CONTRACTS_DIR) ->
     return ConfidencePolicy(config.min_coverage, timedelta(hours=slas[strictest]), strictest)
 
 
-# Settings and contracts change only through reviewed catalog releases; one entry per settings file.
+# Contracts change only through reviewed catalog releases; one entry per settings in use (app_config_in_use).
 @st.cache_data(ttl="5m", max_entries=4, show_spinner=False)
-def cached_policy(config_path: str) -> ConfidencePolicy:
-    return confidence_policy(load_app_config(Path(config_path)))
+def cached_policy(config: AppConfig) -> ConfidencePolicy:
+    return confidence_policy(config)
 
 
 @dataclass(frozen=True)

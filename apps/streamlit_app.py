@@ -2,7 +2,9 @@
 
 Pages live in `app_pages/`, data access in `data.py`, KPI definitions in `catalog_view.py`, the app's settings in
 `app_config.py` (`catalog/apps.yaml`). The frame gives every page its title and the publication status: when the data
-shown was built and, when the latest publication attempt was blocked, which checks failed.
+shown was built and, when the latest publication attempt was blocked, which checks failed; then the governance status
+of the app settings (item `apps:config`): a banner unless they are approved as they are, and no page at all when no
+approved settings can be used.
 """
 
 import sys
@@ -17,6 +19,7 @@ if _REPO_ROOT not in sys.path:
 import streamlit as st
 
 from apps import components, data
+from apps.app_config import app_config_in_use
 
 st.set_page_config(page_title="Northstar KPIs", page_icon=":material/factory:", layout="wide")
 
@@ -31,6 +34,10 @@ published = data.warehouse_path()
 components.page_styles()
 st.title(page.title)
 components.publication_status(data.publication(published))
+settings = app_config_in_use()
+components.app_settings_status(settings)
+if settings.config is None:
+    st.stop()
 problem = data.warehouse_problem(published)
 if problem:
     st.warning(problem, icon=":material/database:")

@@ -11,5 +11,17 @@ against (the KPI definition change test runs the pipeline on such a copy). Unset
 import os
 from pathlib import Path
 
+CATALOG_ROOT_ENV = "NORTHSTAR_CATALOG_ROOT"
 PACKAGE_DIR = Path(__file__).resolve().parent
-CATALOG_DIR = Path(os.environ.get("NORTHSTAR_CATALOG_ROOT") or PACKAGE_DIR).resolve()
+
+
+def catalog_dir() -> Path:
+    """The catalog's directory as the environment says now: ``NORTHSTAR_CATALOG_ROOT``, else this package's.
+
+    The one resolution of the catalog root: ``CATALOG_DIR`` is its value at import, which the pipeline's modules use;
+    a long-running process that must follow the environment (the apps) calls it.
+    """
+    return Path(os.environ.get(CATALOG_ROOT_ENV) or PACKAGE_DIR).resolve()
+
+
+CATALOG_DIR = catalog_dir()

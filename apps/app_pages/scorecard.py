@@ -4,13 +4,13 @@ other governed KPI on an SQDCP-style board. Every value is a row of the KPI tabl
 import streamlit as st
 
 from apps import charts, components, confidence, data
-from apps.app_config import apps_config_path, cached_app_config
+from apps.app_config import app_config_in_use
 from apps.catalog_view import cached_kpis, kpi_catalog_dir, kpi_with_factors
 
 warehouse = str(data.warehouse_path())
 version = data.data_version(warehouse)
-settings = cached_app_config(str(apps_config_path()))
-policy = confidence.cached_policy(str(apps_config_path()))
+settings = app_config_in_use().config  # the frame stopped when no approved settings can be used
+policy = confidence.cached_policy(settings)
 kpis = cached_kpis(str(kpi_catalog_dir()))
 headline_kpis = kpi_with_factors(kpis, "oee")
 all_plants = data.plants(warehouse, version)

@@ -8,11 +8,13 @@ and the pipeline all call the functions exported here. See docs/governance.md fo
 from catalog.governance.config import GovernanceConfig, GovernanceError, parse_config
 from catalog.governance.workflow import (
     Governance,
+    GovernedContent,
     ItemStatus,
     Proposal,
     PublicationStatus,
     Review,
     Workspace,
+    governed_content,
     items_in_use,
     publication_status,
 )
@@ -21,11 +23,13 @@ __all__ = [
     "Governance",
     "GovernanceConfig",
     "GovernanceError",
+    "GovernedContent",
     "ItemStatus",
     "Proposal",
     "PublicationStatus",
     "Review",
     "Workspace",
+    "governed_content",
     "items_in_use",
     "parse_config",
     "publication_status",

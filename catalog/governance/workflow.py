@@ -59,8 +59,14 @@ class Workspace:
     @classmethod
     def default(cls) -> Workspace:
         """The repository's catalog; ``NORTHSTAR_GOVERNANCE_DIR`` moves the ledger and snapshots elsewhere."""
+        return cls.of(CATALOG_DIR)
+
+    @classmethod
+    def of(cls, catalog_dir: Path) -> Workspace:
+        """The catalog in ``catalog_dir`` with its ledger under ``governance/`` (or ``NORTHSTAR_GOVERNANCE_DIR``)."""
         override = os.environ.get(GOVERNANCE_DIR_ENV)
-        return cls(governance_dir=Path(override)) if override else cls()
+        governance_dir = Path(override) if override else catalog_dir / "governance"
+        return cls(catalog_dir=catalog_dir, governance_dir=governance_dir, repo_root=catalog_dir.parent)
 
     @property
     def ledger_path(self) -> Path:
@@ -304,6 +310,29 @@ class ItemStatus:
 
 
 @dataclass(frozen=True)
+class GovernedContent:
+    """What a consumer of an item (the apps) may use under governance: the item's file when it is approved as it is,
+    else the content of its last approved version (kept in the snapshot store), else nothing."""
+
+    item: str
+    state: str  # ItemStatus.state, or "ledger fails verification"
+    content: bytes | None  # None: nothing approved can be used
+    approved: ApprovedVersion | None  # the approved version `content` is; None when content is None
+    reason: str  # the status line (ItemStatus.reason), or why the ledger cannot be trusted
+    remedy: str  # what makes the file as it is the approved version; empty when it is
+
+    @property
+    def current(self) -> bool:
+        """The content is the item's file as it is now (approved as-is)."""
+        return self.state == "approved" and self.content is not None
+
+    @property
+    def fallback(self) -> bool:
+        """The file is not approved as it is; the content is its last approved version."""
+        return self.content is not None and not self.current
+
+
+@dataclass(frozen=True)
 class Review:
     """A proposal (or the working copy of an item) against the approved version."""
 
@@ -541,28 +570,42 @@ class Governance:
         wanted = list(item_ids) if item_ids is not None else sorted(items.keys() | state.approved.keys())
         statuses = []
         for item_id in wanted:
-            approved = state.approved.get(item_id)
             item = items.get(item_id)
-            content = item.read() if item else None
-            current = content_hash(content) if content is not None else None
-            if item is None and approved is None:
-                label = "unknown"
-            elif content is None:
-                label = "missing"
-            elif approved is None:
-                label = "never approved"
-            elif approved.hash == current:
-                label = "approved"
-            else:
-                label = "changed since approval"
-            try:
-                domain = state.config.domain_for(item_id).name
-            except GovernanceError:
-                domain = "-"
-            statuses.append(
-                ItemStatus(item_id, domain, label, current, version_of(content), approved, state.open_proposal(item_id))
-            )
+            statuses.append(_item_status(state, item_id, item is not None, item.read() if item else None))
         return statuses
+
+    def governed_content(self, item_id: str) -> GovernedContent:
+        """The content of an item a consumer may use: its file when approved as it is, else its last approved
+        version from the snapshot store, else None; with the item's status and what would make the file approved.
+
+        Nothing is trusted when the ledger or a snapshot fails verification.
+        """
+        problems = self.integrity_problems()
+        if problems:
+            return GovernedContent(
+                item_id,
+                "ledger fails verification",
+                None,
+                None,
+                f"the governance ledger fails verification ({problems[0]}); no approval can be trusted until it is "
+                "restored",
+                "restore the decision ledger and its snapshots (`northstar catalog verify` names what is wrong)",
+            )
+        state = self.state()
+        item = self.items().get(item_id)
+        content = item.read() if item else None
+        status = _item_status(state, item_id, item is not None, content)
+        approved = status.approved
+        if status.state == "approved":
+            return GovernedContent(item_id, status.state, content, approved, status.reason, "")
+        remedy = _remedy(state, status, item)
+        if approved is None:
+            return GovernedContent(item_id, status.state, None, None, status.reason, remedy)
+        snapshot = self.snapshots.get(approved.hash)
+        if snapshot is None:
+            reason = f"{status.reason}; the approved version's snapshot ({short(approved.hash)}) is missing"
+            return GovernedContent(item_id, status.state, None, None, reason, remedy)
+        return GovernedContent(item_id, status.state, snapshot, approved, status.reason, remedy)
 
     def verify(self, reference_ledger: str | None = None) -> list[str]:
         """Chain and snapshot integrity, records the rules refuse, and (given an older copy of the ledger, e.g. the
@@ -590,6 +633,54 @@ class Governance:
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
+
+
+def _item_status(state: LedgerState, item_id: str, known: bool, content: bytes | None) -> ItemStatus:
+    """The status of an item whose file (when ``known``, an item of the catalog) has ``content`` (None: no file)."""
+    approved = state.approved.get(item_id)
+    current = content_hash(content) if content is not None else None
+    if not known and approved is None:
+        label = "unknown"
+    elif content is None:
+        label = "missing"
+    elif approved is None:
+        label = "never approved"
+    elif approved.hash == current:
+        label = "approved"
+    else:
+        label = "changed since approval"
+    try:
+        domain = state.config.domain_for(item_id).name
+    except GovernanceError:
+        domain = "-"
+    return ItemStatus(item_id, domain, label, current, version_of(content), approved, state.open_proposal(item_id))
+
+
+def _remedy(state: LedgerState, status: ItemStatus, item: CatalogItem | None) -> str:
+    """What makes an item that is not approved as it is approved: the commands, and who may approve."""
+    try:
+        domain = state.config.domain_for(status.item)
+    except GovernanceError as exc:
+        return f"{exc}: the governance config must first be changed to govern it (item governance:config)"
+    approvers = f"{domain.quorum} members holding {' or '.join(sorted(domain.approver_roles))} ({domain.name} domain)"
+    if status.state == "missing" and status.approved:
+        return (
+            f"restore the file: `northstar catalog apply P-{status.approved.proposal}` writes the approved version back"
+        )
+    if status.state == "unknown" or item is None:
+        return f"{status.item} is not an item of the catalog"
+    pending = status.open_proposal
+    if pending and pending.hash == status.current_hash:
+        return (
+            f"{pending.label} proposes the file as it is and awaits approval ({len(pending.approvals)} of "
+            f"{pending.quorum}): {approvers} approve it with "
+            f'`northstar catalog approve {pending.label} --as <member> -m "<reason>"`'
+        )
+    revert = "; or revert the edit to the approved version" if status.state == "changed since approval" else ""
+    return (
+        f'propose the file as it is with `northstar catalog propose {status.item} --as <member> -m "<reason>"`, then '
+        f"{approvers} approve it (`northstar catalog approve P-<n> ...`){revert}"
+    )
 
 
 def _text(content: bytes | None) -> str | None:
@@ -672,6 +763,12 @@ def publication_status(item_ids: Iterable[str], *, workspace: Workspace | None =
     it now? ``(item, approved, reason)``; approved only if the ledger verifies and the item's file hashes exactly
     to its last approved version. There is no override: no identity, service account or flag bypasses this."""
     return Governance(workspace).publication_status(item_ids)
+
+
+def governed_content(item_id: str, *, workspace: Workspace | None = None) -> GovernedContent:
+    """The content of an item a consumer may use: the file when approved as it is, else the last approved version
+    (``fallback``), else None (``Governance.governed_content``)."""
+    return Governance(workspace).governed_content(item_id)
 
 
 def items_in_use(asset_key: Iterable[str], *, workspace: Workspace | None = None) -> list[str]:

@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from catalog import CATALOG_DIR
 from catalog.plants import ExtractDialect, parse_plant
 from catalog.plants import PlantProfile as CatalogPlant
 
-DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalog"
+# The catalog the loaders read by default: the one every catalog module reads (NORTHSTAR_CATALOG_ROOT, else the
+# package directory; catalog/__init__.py), so a relocated catalog moves the simulator with the rest.
+DEFAULT_CATALOG_DIR = CATALOG_DIR
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EXTRACT_FORMATS = ("csv", "jsonl", "xlsx")
 

@@ -22,6 +22,7 @@ Every source row was ingested at 04:00 UTC on 1 July, after its shift ended, so 
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ import duckdb
 import pandas as pd
 import yaml
 
+from catalog.governance import Governance, Workspace
+from catalog.governance.items import APPS_ITEM
 from quality.publication import publish, record_blocked
 
 DAY_1 = date(2026, 6, 1)  # a Monday: the ISO week and the month both start on it
@@ -37,6 +40,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_ENTRYPOINT = REPO_ROOT / "apps" / "streamlit_app.py"
 KPI_CATALOG_DIR = REPO_ROOT / "catalog" / "kpis"
 APPS_CONFIG = REPO_ROOT / "catalog" / "apps.yaml"
+# An edit of the governed app settings: a lower confidence threshold (Monterrey's 80% month would then be trusted).
+LOWER_THRESHOLD = ("  min_coverage: 0.9\n", "  min_coverage: 0.75\n")
 
 PLANT_NAMES = {"DE-STR": "Stuttgart", "MX-MTY": "Monterrey", "SG-SIN": "Singapore"}
 INGESTED_AT = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
@@ -271,3 +276,26 @@ def build_published(data_root: Path, *, blocked: bool = True, with_losses: bool 
     if blocked:
         record_blocked(published, run_id="run-blocked", reasons=BLOCKED_REASONS)
     return published
+
+
+def governed_catalog(directory: Path, *, approved: bool = True) -> Path:
+    """A copy of the catalog's YAML in `directory/catalog` with a decision ledger of its own (`governance/`), in which
+    `apps:config` is approved as the file is (P-1, proposed by amara, approved by bjorn and chen), or never approved.
+
+    Point the app at it with NORTHSTAR_CATALOG_ROOT; the repository's catalog and ledger are never touched.
+    """
+    catalog = directory / "catalog"
+    shutil.copytree(REPO_ROOT / "catalog", catalog, ignore=shutil.ignore_patterns("*.py", "__pycache__", "governance"))
+    if approved:
+        governance = Governance(Workspace(catalog, catalog / "governance", directory))
+        proposal, _ = governance.propose(APPS_ITEM, actor="amara", reason="the app settings of the test")
+        for member in ("bjorn", "chen"):
+            governance.approve(proposal.id, actor=member, reason="ok")
+    return catalog
+
+
+def edit_apps_config(catalog: Path, old: str, new: str) -> None:
+    path = catalog / "apps.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -14,7 +14,15 @@ from app_fixtures import REPO_ROOT, build_published
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-_APP_ENV = ("NORTHSTAR_DATA_ROOT", "NORTHSTAR_CATALOG_DIR", "NORTHSTAR_APPS_CONFIG")
+# The data root, then what is cleared: the KPI definitions, the settings override, and the catalog and ledger the
+# settings' governance is read from (the app then reads the repository's).
+_APP_ENV = (
+    "NORTHSTAR_DATA_ROOT",
+    "NORTHSTAR_CATALOG_DIR",
+    "NORTHSTAR_APPS_CONFIG",
+    "NORTHSTAR_CATALOG_ROOT",
+    "NORTHSTAR_GOVERNANCE_DIR",
+)
 
 
 @pytest.fixture(scope="session")

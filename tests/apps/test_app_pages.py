@@ -21,8 +21,11 @@ from app_fixtures import (
     DAY_1,
     DAY_2,
     KPI_CATALOG_DIR,
+    LOWER_THRESHOLD,
     PLANT_NAMES,
     build_published,
+    edit_apps_config,
+    governed_catalog,
 )
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
@@ -197,6 +200,9 @@ def test_scorecard_follows_a_changed_catalog_definition_and_threshold(
     stuttgart = metric_in(at, "oee-DE-STR")
     assert (stuttgart.value, stuttgart.delta) == ("74.21%", "+4.21 pp")
     assert metric_in(at, "oee-MX-MTY").proto.color == MetricProto.MetricColor.GREEN  # 80% coverage now suffices
+    (banner,) = settings_banners(at)  # the override is used, and said to be ungoverned
+    assert banner.value.startswith(f"**Not governed:** the app settings come from `{tmp_path / 'apps.yaml'}`")
+    assert "`NORTHSTAR_APPS_CONFIG`" in banner.value and "`apps:config`" in banner.value
 
 
 def test_scorecard_shows_the_chosen_day(app_env: Path) -> None:
@@ -216,6 +222,74 @@ def test_scorecard_shows_only_the_chosen_plants(app_env: Path) -> None:
     at.multiselect[0].set_value(["SG-SIN"]).run()
 
     assert [metric.label for metric in at.metric] == ["Singapore"] * 4
+
+
+# --- governance of the app settings (apps:config) -------------------------------------------------------------------
+
+
+def settings_banners(at: AppTest) -> list:
+    """The warnings and errors about the app settings (`apps:config`), apart from the publication warning."""
+    return [alert for alert in [*at.warning, *at.error] if "apps:config" in alert.value]
+
+
+@pytest.fixture
+def catalog_root(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the app on a governed copy of the catalog (`app_fixtures.governed_catalog`); returns the copy."""
+
+    def point(*, approved: bool = True) -> Path:
+        catalog = governed_catalog(tmp_path, approved=approved)
+        monkeypatch.setenv("NORTHSTAR_CATALOG_ROOT", str(catalog))
+        return catalog
+
+    return point
+
+
+def test_approved_settings_are_used_without_a_banner(catalog_root) -> None:
+    catalog_root()
+
+    at = run_app()
+
+    assert not at.exception and not at.error
+    assert settings_banners(at) == []
+    assert metric_in(at, "oee-DE-STR").value == EXPECTED_OEE["DE-STR"]
+    assert metric_in(at, "oee-MX-MTY").proto.color == MetricProto.MetricColor.GRAY  # 80% coverage, below 90%
+
+
+def test_edited_settings_are_replaced_by_the_last_approved_version_with_a_banner_on_every_page(catalog_root) -> None:
+    catalog = catalog_root()
+    edit_apps_config(catalog, *LOWER_THRESHOLD)  # 75%: Monterrey's 80% month would be trusted
+
+    at = run_app()
+
+    assert not at.exception and not at.error
+    (banner,) = settings_banners(at)
+    assert banner.value.startswith("**`apps:config` is changed since approval**")
+    assert "uses the last approved version (P-1, " in banner.value
+    assert "`northstar catalog propose apps:config --as <member>" in banner.value
+    assert metric_in(at, "oee-DE-STR").value == EXPECTED_OEE["DE-STR"]
+    assert metric_in(at, "oee-MX-MTY").proto.color == MetricProto.MetricColor.GRAY  # the approved 90% still applies
+    assert any("coverage below 90%" in caption.value for caption in at.caption)
+
+    at.switch_page(DRILLDOWN).run()
+
+    assert not at.exception
+    (banner,) = settings_banners(at)
+    assert banner.value.startswith("**`apps:config` is changed since approval**")
+
+
+def test_never_approved_settings_stop_the_app_with_an_error_saying_what_to_do(catalog_root) -> None:
+    catalog_root(approved=False)
+
+    at = run_app()
+
+    assert not at.exception
+    (banner,) = settings_banners(at)
+    assert banner in list(at.error)
+    assert banner.value.startswith("**`apps:config` is never approved**")
+    assert "The app shows no KPIs" in banner.value
+    assert "`northstar catalog propose apps:config --as <member>" in banner.value
+    assert list(at.metric) == [] and list(at.get("vega_lite_chart")) == []
+    assert any(DATA_AS_OF_TEXT in caption.value for caption in at.caption)  # the frame above it still renders
 
 
 # --- plant drilldown ------------------------------------------------------------------------------------------------
