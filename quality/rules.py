@@ -350,37 +350,43 @@ def _expected_shift_assets(rule: Rule, batch: pa.Table, references: References) 
     share = float(rule.params.get("min_asset_share", 1.0))
     target_contract, _, target_column = rule.params["references"].rpartition(".")
     plants = load_plants()
-    rows = pa.table({"plant_id": batch["plant_id"], "asset": batch[asset], "start": batch[start]}).to_pandas()
-    rows["business_day"] = rows["start"].dt.date
+    rows = pa.table({"plant_id": batch["plant_id"], "asset": batch[asset], "start": batch[start]})
     master: dict[str, set[str]] = {}
     for plant_id, asset_id in references.master_pairs(target_contract, target_column):
         master.setdefault(plant_id, set()).add(asset_id)
     expected = []
-    for plant_id, plant_rows in rows.groupby("plant_id"):
-        if plant_id not in plants or not plants[plant_id].shifts:
-            continue
-        first, last = min(plant_rows["business_day"]), max(plant_rows["business_day"])
-        windows = _shift_windows(plants[plant_id], first - dt.timedelta(days=1), last)
-        if windows.empty:
-            continue
-        with duckdb.connect() as con:
-            con.register("counts", plant_rows[["asset", "start", "business_day"]])
+    with duckdb.connect() as con:
+        con.register("rows", rows)
+        # the batch's plants and production days, then its rows per shift window, aggregated in DuckDB (a batch may
+        # hold millions of count intervals)
+        spans = con.execute("select plant_id, min(start)::date, max(start)::date from rows group by plant_id "
+                            "order by plant_id").fetchall()
+        for plant_id, first, last in spans:
+            if plant_id not in plants or not plants[plant_id].shifts:
+                continue
+            windows = _shift_windows(plants[plant_id], first - dt.timedelta(days=1), last)
+            if windows.empty:
+                continue
             con.register("windows", windows[["day", "code", "started", "ended"]])
             assigned = con.execute(
-                "select cast(w.day as varchar) as day, w.code, c.asset, w.day = c.business_day as on_its_day "
-                "from counts c join windows w on c.start >= w.started and c.start < w.ended").df()
-        judged = set(assigned.loc[assigned["on_its_day"], "day"])
-        reporting = assigned.groupby(["day", "code"])["asset"].agg(set).to_dict()
-        plant_assets = master.get(plant_id) or set(plant_rows["asset"])
-        for w in windows.itertuples():
-            if str(w.day) not in judged:
-                continue
-            scheduled = plant_assets if w.assets is None else set(w.assets)
-            if not scheduled:
-                continue
-            present = reporting.get((str(w.day), w.code), set()) & scheduled
-            expected.append((f"{plant_id} {w.day} {w.code}", len(scheduled), len(present),
-                             len(present) / len(scheduled), " ".join(sorted(scheduled - present))))
+                "select cast(w.day as varchar) as day, w.code, bool_or(w.day = c.start::date) as on_its_day, "
+                "list(distinct c.asset) as assets "
+                "from rows c join windows w on c.start >= w.started and c.start < w.ended "
+                "where c.plant_id = ? group by all", [plant_id]).fetchall()
+            con.unregister("windows")
+            judged = {day for day, _, on_its_day, _ in assigned if on_its_day}
+            reporting = {(day, code): set(assets) for day, code, _, assets in assigned}
+            plant_assets = master.get(plant_id) or {
+                a for (a,) in con.execute("select distinct asset from rows where plant_id = ?", [plant_id]).fetchall()}
+            for w in windows.itertuples():
+                if str(w.day) not in judged:
+                    continue
+                scheduled = plant_assets if w.assets is None else set(w.assets)
+                if not scheduled:
+                    continue
+                present = reporting.get((str(w.day), w.code), set()) & scheduled
+                expected.append((f"{plant_id} {w.day} {w.code}", len(scheduled), len(present),
+                                 len(present) / len(scheduled), " ".join(sorted(scheduled - present))))
     frame = pd.DataFrame(expected, columns=["shift", "assets_expected", "assets_reporting", "asset_share",
                                             "assets_missing"]).astype({"shift": object, "assets_missing": object})
     return DerivedCheck(rule.name, frame, [gxe.ExpectColumnValuesToBeBetween(
