@@ -37,6 +37,7 @@ from typing import Any
 
 import duckdb
 import great_expectations.expectations as gxe
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -355,38 +356,43 @@ def _expected_shift_assets(rule: Rule, batch: pa.Table, references: References) 
     for plant_id, asset_id in references.master_pairs(target_contract, target_column):
         master.setdefault(plant_id, set()).add(asset_id)
     expected = []
-    with duckdb.connect() as con:
-        con.register("rows", rows)
-        # the batch's plants and production days, then its rows per shift window, aggregated in DuckDB (a batch may
-        # hold millions of count intervals)
-        spans = con.execute("select plant_id, min(start)::date, max(start)::date from rows group by plant_id "
-                            "order by plant_id").fetchall()
-        for plant_id, first, last in spans:
-            if plant_id not in plants or not plants[plant_id].shifts:
+    for plant_id in pc.unique(rows["plant_id"]).to_pylist():
+        if plant_id not in plants or not plants[plant_id].shifts:
+            continue
+        plant_rows = rows.filter(pc.equal(rows["plant_id"], plant_id))
+        starts = plant_rows["start"].to_numpy().astype("datetime64[us]")
+        first, last = (d.astype(dt.date) for d in (starts.min().astype("datetime64[D]"),
+                                                   starts.max().astype("datetime64[D]")))
+        windows = _shift_windows(plants[plant_id], first - dt.timedelta(days=1), last)
+        if windows.empty:
+            continue
+        windows = windows.sort_values("started", ignore_index=True)
+        # a plant's shifts never overlap: each row's shift is the last one starting at or before it (a sorted
+        # search over millions of count intervals, not a range join)
+        w_started = windows["started"].to_numpy(dtype="datetime64[us]")
+        w_ended = windows["ended"].to_numpy(dtype="datetime64[us]")
+        w_day = windows["day"].to_numpy(dtype="datetime64[D]")
+        shift_of = np.searchsorted(w_started, starts, side="right") - 1
+        inside = (shift_of >= 0) & (starts < w_ended[np.clip(shift_of, 0, None)])
+        shift_of = shift_of[inside]
+        # a production day is judged when rows start on it inside its own shifts
+        judged = set(w_day[shift_of][starts[inside].astype("datetime64[D]") == w_day[shift_of]].tolist())
+        encoded = pc.dictionary_encode(plant_rows["asset"]).combine_chunks()
+        names = encoded.dictionary.to_pylist()
+        pairs = np.unique(shift_of * len(names) + encoded.indices.to_numpy(zero_copy_only=False)[inside])
+        reporting: dict[int, set[str]] = {}
+        for window, asset_index in zip((pairs // len(names)).tolist(), (pairs % len(names)).tolist(), strict=True):
+            reporting.setdefault(window, set()).add(names[asset_index])
+        plant_assets = master.get(plant_id) or set(names)
+        for i, w in enumerate(windows.itertuples()):
+            if w.day not in judged:  # datetime64[D].tolist() gives dates
                 continue
-            windows = _shift_windows(plants[plant_id], first - dt.timedelta(days=1), last)
-            if windows.empty:
+            scheduled = plant_assets if w.assets is None else set(w.assets)
+            if not scheduled:
                 continue
-            con.register("windows", windows[["day", "code", "started", "ended"]])
-            assigned = con.execute(
-                "select cast(w.day as varchar) as day, w.code, bool_or(w.day = c.start::date) as on_its_day, "
-                "list(distinct c.asset) as assets "
-                "from rows c join windows w on c.start >= w.started and c.start < w.ended "
-                "where c.plant_id = ? group by all", [plant_id]).fetchall()
-            con.unregister("windows")
-            judged = {day for day, _, on_its_day, _ in assigned if on_its_day}
-            reporting = {(day, code): set(assets) for day, code, _, assets in assigned}
-            plant_assets = master.get(plant_id) or {
-                a for (a,) in con.execute("select distinct asset from rows where plant_id = ?", [plant_id]).fetchall()}
-            for w in windows.itertuples():
-                if str(w.day) not in judged:
-                    continue
-                scheduled = plant_assets if w.assets is None else set(w.assets)
-                if not scheduled:
-                    continue
-                present = reporting.get((str(w.day), w.code), set()) & scheduled
-                expected.append((f"{plant_id} {w.day} {w.code}", len(scheduled), len(present),
-                                 len(present) / len(scheduled), " ".join(sorted(scheduled - present))))
+            present = reporting.get(i, set()) & scheduled
+            expected.append((f"{plant_id} {w.day} {w.code}", len(scheduled), len(present),
+                             len(present) / len(scheduled), " ".join(sorted(scheduled - present))))
     frame = pd.DataFrame(expected, columns=["shift", "assets_expected", "assets_reporting", "asset_share",
                                             "assets_missing"]).astype({"shift": object, "assets_missing": object})
     return DerivedCheck(rule.name, frame, [gxe.ExpectColumnValuesToBeBetween(
