@@ -22,17 +22,21 @@ SIZES = {"small": 500_000, "full": 2_000_000}
 HEADER = ["equipo", "orden", "material", "inicio", "fin", "producido", "buenas", "desecho", "retrabajo"]
 
 
-def _write_csv(path: Path, n: int) -> None:
-    """n production-count rows with unique natural keys: 40 assets, one-minute intervals."""
+BENCH_ASSETS = [f"PR-{n:02d}" for n in range(40)]
+
+
+def write_counts_csv(path: Path, n: int, assets: list[str] = BENCH_ASSETS, materials: list[str] = ("M-10",),
+                     base: datetime = datetime(2026, 6, 1)) -> None:
+    """n production-count rows with unique natural keys: every asset once per one-minute interval."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    base = datetime(2026, 6, 1)
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(HEADER)
         for i in range(n):
-            start = base + timedelta(minutes=i // 40)
-            w.writerow([f"PR-{i % 40:02d}", f"OT-{i // 4000}", "M-10", start.strftime("%Y-%m-%d %H:%M:%S"),
-                        (start + timedelta(seconds=59)).strftime("%Y-%m-%d %H:%M:%S"), 50, 48, 2, 0])
+            start = base + timedelta(minutes=i // len(assets))
+            w.writerow([assets[i % len(assets)], f"OT-{i // 4000}", materials[i % len(materials)],
+                        start.strftime("%Y-%m-%d %H:%M:%S"), (start + timedelta(seconds=59)).strftime("%Y-%m-%d %H:%M:%S"),
+                        50, 48, 2, 0])
 
 
 def _limit(path: Path, uri: str) -> float:
@@ -71,11 +75,11 @@ def run(report: dict[str, Any], scale: str) -> None:
         work = Path(tmp)
         path = work / "landing/MX-MTY/mes/produccion_bench.csv"
         # Warm-up on a small file (imports, first Delta table creation) so both sides are timed warm.
-        _write_csv(work / "warm/MX-MTY/mes/produccion_w.csv", 1_000)
+        write_counts_csv(work / "warm/MX-MTY/mes/produccion_w.csv", 1_000)
         ingest_table(get_contract("bronze.mes.production_counts"), {"MX-MTY": load_plants()["MX-MTY"]},
                      work / "warm", work / "warm_lake")
         _limit(work / "warm/MX-MTY/mes/produccion_w.csv", str(work / "warm_limit"))
-        _write_csv(path, n)
+        write_counts_csv(path, n)
         limit_s = _limit(path, str(work / "limit"))
         start = time.perf_counter()
         result = ingest_table(get_contract("bronze.mes.production_counts"), {"MX-MTY": load_plants()["MX-MTY"]},

@@ -16,18 +16,17 @@ passes; the batch is a large production-count extract of that plant.
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from deltalake import DeltaTable
 
-from bench.extract_ingest import HEADER
 from bench import kpi_build
+from bench.extract_ingest import write_counts_csv
 from bench.kpi_build import run_dbt
 from bench.report import Measurement, add
 from catalog.contracts import get_contract
@@ -40,20 +39,7 @@ from quality.suites import validate_batch
 SIZES = {"small": 500_000, "full": 2_000_000}
 PLANT = "MX-MTY"
 COUNTS = "bronze.mes.production_counts"
-
-
-def _write_counts(path: Path, n: int, assets: list[str], materials: list[str]) -> None:
-    """n production-count rows of the plant's real assets and materials, unique natural keys (one-minute intervals)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    base = datetime(2027, 1, 1)
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(HEADER)
-        for i in range(n):
-            start = base + timedelta(minutes=i // len(assets))
-            w.writerow([assets[i % len(assets)], f"OT-{i // 4000}", materials[i % len(materials)],
-                        start.strftime("%Y-%m-%d %H:%M:%S"), (start + timedelta(seconds=59)).strftime("%Y-%m-%d %H:%M:%S"),
-                        50, 48, 2, 0])
+BASE = datetime(2027, 1, 1)  # after the ci network's days
 
 
 def _master_codes(lake: Path, contract_id: str, column: str) -> list[str]:
@@ -83,11 +69,11 @@ def run_batch(report: dict[str, Any], scale: str) -> None:
         materials = _master_codes(lake, "bronze.erp.materials", "material_local_id")
         references = References(lake_root=lake)
         # warm-up: imports, GE context, the master data cache
-        _write_counts(work / "warm/MX-MTY/mes/produccion_w.csv", 1_000, assets, materials)
+        write_counts_csv(work / "warm/MX-MTY/mes/produccion_w.csv", 1_000, assets, materials, BASE)
         ingest_table(contract, plants, work / "warm", work / "warm_lake")
         validate_batch(contract, DeltaTable(str(work / "warm_lake/bronze/mes/production_counts")).to_pyarrow_table(), references)
 
-        _write_counts(work / "landing/MX-MTY/mes/produccion_bench.csv", n, assets, materials)
+        write_counts_csv(work / "landing/MX-MTY/mes/produccion_bench.csv", n, assets, materials, BASE)
         start = time.perf_counter()
         ingest_table(contract, plants, work / "landing", lake)
         ingest_s = time.perf_counter() - start

@@ -65,8 +65,9 @@ def land_sensor_truth(data_root) -> int:
     return n
 
 
-@scenario("ci")
-def _build_ci_network(data_root) -> Build:
+def land_ci_network(data_root) -> dict[str, int]:
+    """Generate the ci network into `data_root` and land its bronze (extracts ingested, sensor truth written).
+    Returns the rejected rows per extract contract."""
     generate_network("ci", data_root)
     plants = load_plants()
     rejected = {}
@@ -77,6 +78,12 @@ def _build_ci_network(data_root) -> Build:
             land_sensor_truth(data_root)
         else:
             rejected[contract.id] = ingest_table(contract, plants, data_root / "landing", data_root / "lake").rows_rejected
+    return rejected
+
+
+@scenario("ci")
+def _build_ci_network(data_root) -> Build:
+    rejected = land_ci_network(data_root)
     started = time.monotonic()
     build = run_dbt(data_root, "build", "--exclude-resource-type", "unit_test")
     return Build(data_root, build, time.monotonic() - started, {"rejected": rejected})

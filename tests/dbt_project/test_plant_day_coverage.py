@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,13 +27,12 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import Build, opened, prebuilt, run_dbt, scenario
 from deltalake import DeltaTable
-from test_ground_truth_ci import land_sensor_truth
+from test_ground_truth_ci import land_ci_network
+from test_kpi_library import _period_start
 
-from catalog.contracts import get_contract, load_contracts
+from catalog.contracts import get_contract
 from catalog.plants import load_plants
 from catalog.render import load_kpi_definitions
-from ingestion.extracts import ingest_table
-from ingestion.simulator import generate_network
 
 KPIS = load_kpi_definitions()
 PLANT_DAY_KPIS = sorted(k for k, d in KPIS.items() if d.get("basis") == "plant_day")
@@ -60,15 +59,7 @@ def _silence_asset_shift(data_root) -> dict[str, Any]:
 
 @scenario("ci_silent_asset_shift")
 def _build(data_root) -> Build:
-    generate_network("ci", data_root)
-    plants = load_plants()
-    for contract in load_contracts().values():
-        if contract.layer != "bronze":
-            continue
-        if contract.source == "sensor":
-            land_sensor_truth(data_root)
-        else:
-            ingest_table(contract, plants, data_root / "landing", data_root / "lake")
+    land_ci_network(data_root)
     details = _silence_asset_shift(data_root)
     # `dbt build` would stop at the first failing check (the silent asset-shift's time elements do not close, see
     # below) and skip the KPI models: build every model, then run every data test and keep their results.
@@ -86,14 +77,6 @@ def silent():
     assert built.details["deleted"] > 0
     with opened(built) as warehouse:
         yield warehouse, built.details
-
-
-def _period_start(day: date, period: str) -> date:
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    return day
 
 
 def _element_sums(warehouse) -> dict[tuple[str, str | None, date], dict[str, float]]:
